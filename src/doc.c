@@ -1,0 +1,318 @@
+/* Drives the pipeline stages and implements the public accessors. */
+#include "internal.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+void st_options_init(st_options *opt)
+{
+    memset(opt, 0, sizeof *opt);
+    opt->max_bytes = ST_DEFAULT_MAX_BYTES;
+}
+
+static void st_set_error(st_error *err, st_status status, const char *msg)
+{
+    if (!err) return;
+    memset(err, 0, sizeof *err);
+    err->status = status;
+    snprintf(err->message, sizeof err->message, "%s", msg);
+}
+
+st_doc *st_parse(const char *data, size_t len, const st_options *opt, st_error *err)
+{
+    st_options defaults;
+    st_error scratch;
+    if (!err) err = &scratch;
+    memset(err, 0, sizeof *err);
+    if (!opt) {
+        st_options_init(&defaults);
+        opt = &defaults;
+    }
+    if (!data && len) {
+        st_set_error(err, ST_ERR_ARG, "no input buffer");
+        return NULL;
+    }
+    size_t max = opt->max_bytes ? opt->max_bytes : ST_DEFAULT_MAX_BYTES;
+    if (len > max) {
+        st_set_error(err, ST_ERR_TOO_LARGE, "");
+        snprintf(err->message, sizeof err->message,
+                 "input is %zu bytes, more than the limit of %zu bytes (--max-bytes)", len, max);
+        err->byte_offset = max;
+        return NULL;
+    }
+    const st_rules *rules = opt->rules ? opt->rules : st_rules_default();
+    if (!rules) {
+        st_set_error(err, ST_ERR_RULES, "the built-in noise rules failed to load");
+        return NULL;
+    }
+    st_doc *doc = calloc(1, sizeof *doc);
+    if (!doc) {
+        st_set_error(err, ST_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    doc->rules = rules;
+    doc->root.ordinal = -1;
+    if (opt->source_name) doc->source_name = st_arena_strndup(&doc->arena, opt->source_name, strlen(opt->source_name));
+    if (st_decode(doc, data ? data : "", len, opt, err)) {
+        st_doc_free(doc);
+        return NULL;
+    }
+    st_build_line_table(doc);
+    if (st_clean(doc, rules, opt->keep_noise != 0) || st_segment(doc) || st_lex(doc) ||
+        st_parse_tree(doc)) {
+        st_set_error(err, ST_ERR_NOMEM, "internal error while parsing");
+        st_doc_free(doc);
+        return NULL;
+    }
+    st_classify(doc);
+    return doc;
+}
+
+void st_doc_free(st_doc *doc)
+{
+    if (!doc) return;
+    free(doc->src);
+    free(doc->line_start);
+    free(doc->line_chars);
+    free(doc->removed);
+    free(doc->censored);
+    free(doc->text);
+    free(doc->map);
+    free(doc->paras);
+    free(doc->lex);
+    free(doc->diags);
+    st_arena_free(&doc->arena);
+    free(doc);
+}
+
+/* ---- helpers for the stages ---- */
+
+void st_add_removed(st_doc *doc, size_t start, size_t end, const char *rule)
+{
+    st_removed_span *r = ST_PUSH(doc->removed, doc->removed_count, doc->removed_cap);
+    r->start = start;
+    r->end = end;
+    r->rule = rule;
+}
+
+void st_add_diag(st_doc *doc, const char *code, size_t src_start, size_t src_end, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char buf[512];
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    st_diag *d = ST_PUSH(doc->diags, doc->diag_count, doc->diag_cap);
+    d->code = code;
+    d->message = st_arena_strndup(&doc->arena, buf, strlen(buf));
+    d->start = src_start;
+    d->end = src_end;
+}
+
+void st_build_line_table(st_doc *doc)
+{
+    size_t lines = 1;
+    for (size_t i = 0; i < doc->src_len; i++) lines += doc->src[i] == '\n';
+    doc->line_start = malloc(lines * sizeof *doc->line_start);
+    doc->line_chars = malloc(lines * sizeof *doc->line_chars);
+    if (!doc->line_start || !doc->line_chars) abort();
+    size_t l = 0, chars = 0;
+    doc->line_start[0] = 0;
+    doc->line_chars[0] = 0;
+    for (size_t i = 0; i < doc->src_len; i++) {
+        unsigned char c = (unsigned char)doc->src[i];
+        chars += (c & 0xC0) != 0x80;
+        if (c == '\n') {
+            l++;
+            doc->line_start[l] = i + 1;
+            doc->line_chars[l] = chars;
+        }
+    }
+    doc->line_count = lines;
+    doc->src_chars = chars;
+}
+
+static size_t st_line_of(const st_doc *doc, size_t off)
+{
+    size_t lo = 0, hi = doc->line_count;
+    while (hi - lo > 1) {
+        size_t mid = (lo + hi) / 2;
+        if (doc->line_start[mid] <= off) lo = mid;
+        else hi = mid;
+    }
+    return lo;
+}
+
+static size_t st_char_of(const st_doc *doc, size_t off, size_t line)
+{
+    return doc->line_chars[line] + st_utf8_count(doc->src + doc->line_start[line], off - doc->line_start[line]);
+}
+
+st_place st_place_of_src(const st_doc *doc, size_t start, size_t end)
+{
+    st_place p;
+    if (start > doc->src_len) start = doc->src_len;
+    if (end < start) end = start;
+    if (end > doc->src_len) end = doc->src_len;
+    size_t l = st_line_of(doc, start);
+    p.line = l + 1;
+    p.start = st_char_of(doc, start, l);
+    p.column = p.start - doc->line_chars[l] + 1;
+    size_t le = st_line_of(doc, end);
+    p.end = st_char_of(doc, end, le);
+    return p;
+}
+
+/* The map segment holding clean offset `off`, preferring the one that
+ * starts there (for starts) or ends there (for ends). */
+static size_t st_map_find(const st_doc *doc, size_t off, bool as_end)
+{
+    size_t lo = 0, hi = doc->map_count;
+    while (hi - lo > 1) {
+        size_t mid = (lo + hi) / 2;
+        size_t s = doc->map[mid].clean_start;
+        if (s < off || (!as_end && s == off)) lo = mid;
+        else hi = mid;
+    }
+    return lo;
+}
+
+size_t st_clean_to_src(const st_doc *doc, size_t off)
+{
+    if (!doc->map_count) return 0;
+    const st_map_seg *m = &doc->map[st_map_find(doc, off, false)];
+    size_t d = off - m->clean_start;
+    if (d > m->len) d = m->len;
+    return m->src_start + d;
+}
+
+static size_t st_clean_to_src_end(const st_doc *doc, size_t off)
+{
+    if (!doc->map_count) return 0;
+    const st_map_seg *m = &doc->map[st_map_find(doc, off, true)];
+    size_t d = off > m->clean_start ? off - m->clean_start : 0;
+    if (d > m->len) d = m->len;
+    return m->src_start + d;
+}
+
+st_place st_place_of_clean(const st_doc *doc, size_t start, size_t end)
+{
+    size_t s = st_clean_to_src(doc, start);
+    size_t e = end > start ? st_clean_to_src_end(doc, end) : s;
+    return st_place_of_src(doc, s, e);
+}
+
+/* ---- public accessors ---- */
+
+static st_str st_clean_str(const st_doc *doc, size_t start, size_t end)
+{
+    st_str s = {doc->text ? doc->text + start : "", end > start ? end - start : 0};
+    return s;
+}
+
+int st_doc_has_title(const st_doc *doc) { return doc->has_title; }
+st_str st_doc_title(const st_doc *doc) { return st_clean_str(doc, doc->title_start, doc->title_end); }
+st_str st_doc_preamble(const st_doc *doc) { return st_clean_str(doc, doc->preamble_start, doc->preamble_end); }
+st_str st_doc_closing(const st_doc *doc) { return st_clean_str(doc, doc->closing_start, doc->closing_end); }
+const st_node *st_doc_first_section(const st_doc *doc) { return doc->root.first_child; }
+size_t st_doc_section_count(const st_doc *doc) { return doc->root.child_count; }
+const char *st_doc_encoding(const st_doc *doc) { return doc->encoding; }
+const char *st_doc_encoding_source(const st_doc *doc) { return doc->encoding_source; }
+int st_doc_encoding_confidence(const st_doc *doc) { return doc->confidence; }
+int st_doc_is_traditional(const st_doc *doc) { return doc->traditional; }
+size_t st_doc_source_chars(const st_doc *doc) { return doc->src_chars; }
+st_str st_doc_source(const st_doc *doc)
+{
+    st_str s = {doc->src, doc->src_len};
+    return s;
+}
+
+const st_node *st_node_next(const st_node *n) { return n->next; }
+const st_node *st_node_parent(const st_node *n) { return n->parent && n->parent->parent ? n->parent : NULL; }
+const st_node *st_node_first_child(const st_node *n) { return n->first_child; }
+size_t st_node_child_count(const st_node *n) { return n->child_count; }
+size_t st_node_depth(const st_node *n) { return n->depth; }
+int st_node_ordinal(const st_node *n) { return n->ordinal; }
+st_style st_node_style(const st_node *n) { return n->style; }
+int st_node_is_inline(const st_node *n) { return n->is_inline; }
+st_kind st_node_kind(const st_node *n) { return n->kind; }
+
+/* Nodes do not point at their document, but every view is into doc->text;
+ * the node stores offsets, so accessors need the text base. We keep a
+ * back pointer in the root's parent slot chain: the root is embedded in the
+ * document, so walking up to it finds the document. */
+static const st_doc *st_doc_of(const st_node *n)
+{
+    while (n->parent) n = n->parent;
+    return (const st_doc *)((const char *)n - offsetof(st_doc, root));
+}
+
+st_str st_node_marker(const st_node *n) { return st_clean_str(st_doc_of(n), n->marker_start, n->marker_end); }
+st_str st_node_heading(const st_node *n) { return st_clean_str(st_doc_of(n), n->heading_start, n->heading_end); }
+st_str st_node_text(const st_node *n) { return st_clean_str(st_doc_of(n), n->text_start, n->text_end); }
+
+st_place st_node_place(const st_node *n)
+{
+    const st_doc *doc = st_doc_of(n);
+    size_t end = n->text_end > n->heading_end ? n->text_end : n->heading_end;
+    return st_place_of_clean(doc, n->marker_start, end);
+}
+
+const char *st_kind_name(st_kind k)
+{
+    static const char *const names[] = {NULL, "preparation", "problems", "causes",
+                                        "measures", "rectification", "other"};
+    return (unsigned)k < sizeof names / sizeof *names ? names[k] : NULL;
+}
+
+const char *st_style_name(st_style s)
+{
+    static const char *const names[] = {"none", "cn-comma", "cn-paren", "num-dot", "num-comma",
+                                        "num-rparen", "num-paren", "circled", "di", "lead-shi",
+                                        "lead-yao", "lead-ze"};
+    return (unsigned)s < sizeof names / sizeof *names ? names[s] : "none";
+}
+
+size_t st_doc_diagnostic_count(const st_doc *doc) { return doc->diag_count; }
+st_diagnostic st_doc_diagnostic(const st_doc *doc, size_t i)
+{
+    st_diagnostic d = {0};
+    if (i >= doc->diag_count) return d;
+    d.code = doc->diags[i].code;
+    d.message = doc->diags[i].message;
+    d.place = st_place_of_src(doc, doc->diags[i].start, doc->diags[i].end);
+    return d;
+}
+
+size_t st_doc_removed_count(const st_doc *doc) { return doc->removed_count; }
+st_removed st_doc_removed(const st_doc *doc, size_t i)
+{
+    st_removed r = {0};
+    if (i >= doc->removed_count) return r;
+    const st_removed_span *s = &doc->removed[i];
+    r.rule = s->rule;
+    r.text.ptr = doc->src + s->start;
+    r.text.len = s->end - s->start;
+    r.place = st_place_of_src(doc, s->start, s->end);
+    return r;
+}
+
+size_t st_doc_censored_count(const st_doc *doc) { return doc->censored_count; }
+st_censored st_doc_censored(const st_doc *doc, size_t i)
+{
+    st_censored c = {0};
+    if (i >= doc->censored_count) return c;
+    const st_censor_span *s = &doc->censored[i];
+    c.word.ptr = doc->src + s->start;
+    c.word.len = s->end - s->start;
+    c.expansion = s->expansion;
+    c.place = st_place_of_src(doc, s->start, s->end);
+    return c;
+}
+
+char *st_render_json(const st_doc *doc, unsigned flags, size_t *len)
+{
+    return st_render(doc, flags, len);
+}

@@ -1,0 +1,226 @@
+/* Internal structures shared by the pipeline stages.
+ *
+ * Pipeline (one file per stage):
+ *   decode.c   bytes in any encoding -> doc->src (UTF-8, line ends \n)
+ *   clean.c    noise -> doc->removed (byte ranges of src, with rule);
+ *              censored words and redactions -> doc->censored
+ *   segment.c  src minus removed, hard-wrapped lines joined -> doc->text
+ *              (the "clean text"), its map back to src, and paragraphs
+ *   lex.c      marker candidates in the clean text -> doc->lex
+ *   parse.c    recursive descent over the lexemes -> tree, title,
+ *              preamble, closing, diagnostics
+ *   classify.c kinds of top-level sections and heading paragraphs
+ *   render.c   JSON
+ * doc.c drives the stages and implements the public accessors. */
+#ifndef ST_INTERNAL_H
+#define ST_INTERNAL_H
+
+#include "speechtree.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+/* ---- memory: one arena per document, freed at once ---- */
+typedef struct st_arena_block st_arena_block;
+typedef struct st_arena {
+    st_arena_block *head;
+} st_arena;
+
+void *st_arena_alloc(st_arena *a, size_t size);   /* zeroed, 16-aligned; aborts on OOM */
+char *st_arena_strndup(st_arena *a, const char *s, size_t n);
+char *st_arena_printf(st_arena *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void st_arena_free(st_arena *a);
+
+/* Grow a malloc'ed array so that it holds at least `need` elements.
+ * Aborts on OOM: running out of memory is not a property of the input. */
+void *st_grow(void *ptr, size_t *cap, size_t need, size_t elem);
+#define ST_PUSH(arr, n, cap) \
+    ((arr) = st_grow((arr), &(cap), (n) + 1, sizeof *(arr)), &(arr)[(n)++])
+
+/* ---- spans ---- */
+typedef struct st_removed_span {
+    size_t start, end; /* byte range in doc->src */
+    const char *rule;  /* owned by the rules or static */
+} st_removed_span;
+
+typedef struct st_censor_span {
+    size_t start, end;     /* byte range in doc->src */
+    const char *expansion; /* NULL for a redaction placeholder */
+} st_censor_span;
+
+typedef struct st_diag {
+    const char *code; /* static string */
+    const char *message; /* arena */
+    size_t start, end;   /* byte range in doc->src */
+} st_diag;
+
+/* The clean text is src with removed spans and joined line breaks cut out.
+ * Each map segment says: clean[clean_start, clean_start+len) ==
+ * src[src_start, src_start+len). Segments are sorted and cover the clean text. */
+typedef struct st_map_seg {
+    size_t clean_start, src_start, len;
+} st_map_seg;
+
+/* A paragraph of the clean text: [start, end), no \n inside. */
+typedef struct st_para {
+    size_t start, end;
+} st_para;
+
+/* A marker candidate found by the lexer. */
+typedef struct st_lexeme {
+    size_t start, end;   /* the marker itself, clean-text bytes */
+    st_style style;
+    int ordinal;         /* 1-based */
+    unsigned para;       /* index of its paragraph */
+    bool line_start;     /* first thing in its paragraph */
+    bool after_comma;    /* inline, preceded by ，or , rather than sentence punctuation */
+} st_lexeme;
+
+struct st_node {
+    st_node *parent, *first_child, *last_child, *next;
+    size_t child_count, depth;
+    st_style style;
+    int ordinal; /* -1 when unnumbered */
+    bool is_inline;
+    st_kind kind;
+    /* clean-text byte offsets; heading and text are trimmed of spaces */
+    size_t marker_start, marker_end;
+    size_t heading_start, heading_end;
+    size_t text_start, text_end;
+};
+
+struct st_doc {
+    st_arena arena;
+    const st_rules *rules;
+    const char *source_name;
+
+    /* decode */
+    char *src; /* malloc'ed, NUL-terminated */
+    size_t src_len;
+    const char *encoding, *encoding_source;
+    int confidence;
+    bool traditional;
+
+    /* line table of src, for places */
+    size_t *line_start;  /* byte offset of each line */
+    size_t *line_chars;  /* characters before each line */
+    size_t line_count;
+    size_t src_chars;
+
+    /* clean */
+    st_removed_span *removed;
+    size_t removed_count, removed_cap;
+    st_censor_span *censored;
+    size_t censored_count, censored_cap;
+
+    /* segment */
+    char *text; /* malloc'ed, NUL-terminated */
+    size_t text_len;
+    st_map_seg *map;
+    size_t map_count, map_cap;
+    st_para *paras;
+    size_t para_count, para_cap;
+
+    /* lex */
+    st_lexeme *lex;
+    size_t lex_count, lex_cap;
+
+    /* parse */
+    st_node root; /* its children are the sections */
+    bool has_title;
+    size_t title_start, title_end;       /* clean-text bytes */
+    size_t preamble_start, preamble_end;
+    size_t closing_start, closing_end;
+
+    st_diag *diags;
+    size_t diag_count, diag_cap;
+};
+
+/* ---- stages; each returns 0 or fills err and returns non-zero ---- */
+int st_decode(st_doc *doc, const char *data, size_t len, const st_options *opt, st_error *err);
+int st_clean(st_doc *doc, const st_rules *rules, bool keep_noise);
+int st_segment(st_doc *doc);
+int st_lex(st_doc *doc);
+int st_parse_tree(st_doc *doc);
+void st_classify(st_doc *doc);
+/* JSON into a malloc'ed buffer */
+char *st_render(const st_doc *doc, unsigned flags, size_t *len);
+
+/* ---- helpers in doc.c ---- */
+void st_add_removed(st_doc *doc, size_t start, size_t end, const char *rule);
+void st_add_diag(st_doc *doc, const char *code, size_t src_start, size_t src_end,
+                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+size_t st_clean_to_src(const st_doc *doc, size_t clean_off);
+st_place st_place_of_src(const st_doc *doc, size_t start, size_t end);
+st_place st_place_of_clean(const st_doc *doc, size_t start, size_t end);
+void st_build_line_table(st_doc *doc);
+
+/* ---- rules (rules.c) ---- */
+typedef struct st_noise_rule st_noise_rule;
+/* Traditional->Simplified for short strings (classify); returns arena copy.
+ * Falls back to the input when ICU has no transliterator. */
+const char *st_to_simplified(st_doc *doc, const char *s, size_t len, size_t *out_len);
+
+/* ---- UTF-8 ---- */
+/* Decode one code point at s (valid UTF-8 assumed); sets *n to its length. */
+static inline uint32_t st_utf8_next(const char *s, size_t len, size_t *n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    if (len == 0) { *n = 0; return 0; }
+    if (u[0] < 0x80) { *n = 1; return u[0]; }
+    if ((u[0] & 0xE0) == 0xC0 && len >= 2) { *n = 2; return ((uint32_t)(u[0] & 0x1F) << 6) | (u[1] & 0x3F); }
+    if ((u[0] & 0xF0) == 0xE0 && len >= 3) {
+        *n = 3;
+        return ((uint32_t)(u[0] & 0x0F) << 12) | ((uint32_t)(u[1] & 0x3F) << 6) | (u[2] & 0x3F);
+    }
+    if ((u[0] & 0xF8) == 0xF0 && len >= 4) {
+        *n = 4;
+        return ((uint32_t)(u[0] & 0x07) << 18) | ((uint32_t)(u[1] & 0x3F) << 12) |
+               ((uint32_t)(u[2] & 0x3F) << 6) | (u[3] & 0x3F);
+    }
+    *n = 1;
+    return 0xFFFD;
+}
+
+/* Code point ending just before `end` (start of string is `s`). */
+static inline uint32_t st_utf8_prev(const char *s, size_t end, size_t *n)
+{
+    size_t i = end;
+    if (i == 0) { *n = 0; return 0; }
+    do { i--; } while (i > 0 && ((unsigned char)s[i] & 0xC0) == 0x80 && end - i < 4);
+    size_t m;
+    uint32_t c = st_utf8_next(s + i, end - i, &m);
+    *n = end - i;
+    return c;
+}
+
+static inline size_t st_utf8_count(const char *s, size_t len)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < len; i++) c += ((unsigned char)s[i] & 0xC0) != 0x80;
+    return c;
+}
+
+static inline bool st_is_space(uint32_t c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v' || c == 0x3000 ||
+           c == 0xA0 || c == 0x200B || c == 0x200C || c == 0x200D || c == 0xFEFF ||
+           c == 0x2060 || (c >= 0x2000 && c <= 0x200A) || c == 0x202F || c == 0x205F;
+}
+
+/* Sentence-final punctuation that ends a heading: 。！？；： and ASCII ! ? ; : */
+static inline bool st_is_sentence_end(uint32_t c)
+{
+    return c == 0x3002 || c == 0xFF01 || c == 0xFF1F || c == 0xFF1B || c == 0xFF1A ||
+           c == '!' || c == '?' || c == ';' || c == ':' || c == 0xFF0E;
+}
+
+static inline bool st_is_han(uint32_t c)
+{
+    return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) ||
+           (c >= 0x20000 && c <= 0x2FFFF) || (c >= 0xF900 && c <= 0xFAFF);
+}
+
+#endif
