@@ -1,2 +1,122 @@
+/* Classify: the kind of each top-level section and heading paragraph.
+ *
+ * Chinese phrases are head-final, so the head clause decides: the last clause
+ * of the heading, and in it the keyword that ends last (问题产生的原因分析 is
+ * causes: 原因 ends after 问题). A heading whose last clause names no kind
+ * (对照党章党规找差距，就要坚持领导带头学) is "other", although an earlier
+ * clause says 差距. Traditional-script headings are matched after an ICU
+ * Traditional->Simplified transform; the common traditional forms are also
+ * listed so that matching does not depend on ICU's transliterator. */
 #include "internal.h"
-void st_classify(st_doc *doc) { (void)doc; }
+
+typedef struct keyword {
+    const char *word;
+    st_kind kind;
+} keyword;
+
+static const keyword keywords[] = {
+    {"准备情况", ST_KIND_PREPARATION}, {"准备工作", ST_KIND_PREPARATION}, {"会前准备", ST_KIND_PREPARATION},
+    {"前期准备", ST_KIND_PREPARATION}, {"準備情況", ST_KIND_PREPARATION}, {"準備工作", ST_KIND_PREPARATION},
+    {"會前準備", ST_KIND_PREPARATION}, {"前期準備", ST_KIND_PREPARATION}, {"征求意见情况", ST_KIND_PREPARATION},
+
+    {"问题", ST_KIND_PROBLEMS}, {"差距", ST_KIND_PROBLEMS}, {"不足", ST_KIND_PROBLEMS},
+    {"表现", ST_KIND_PROBLEMS}, {"短板", ST_KIND_PROBLEMS}, {"弱项", ST_KIND_PROBLEMS},
+    {"問題", ST_KIND_PROBLEMS}, {"表現", ST_KIND_PROBLEMS},
+
+    {"原因", ST_KIND_CAUSES}, {"根源", ST_KIND_CAUSES}, {"根子", ST_KIND_CAUSES},
+    {"剖析", ST_KIND_CAUSES}, {"症结", ST_KIND_CAUSES}, {"病根", ST_KIND_CAUSES}, {"症結", ST_KIND_CAUSES},
+
+    {"措施", ST_KIND_MEASURES}, {"举措", ST_KIND_MEASURES}, {"對策", ST_KIND_MEASURES},
+    {"对策", ST_KIND_MEASURES}, {"打算", ST_KIND_MEASURES}, {"努力方向", ST_KIND_MEASURES},
+    {"整改方向", ST_KIND_MEASURES}, {"改进方向", ST_KIND_MEASURES}, {"前进方向", ST_KIND_MEASURES},
+    {"下一步", ST_KIND_MEASURES}, {"下步", ST_KIND_MEASURES}, {"整改", ST_KIND_MEASURES},
+    {"舉措", ST_KIND_MEASURES}, {"改進方向", ST_KIND_MEASURES}, {"前進方向", ST_KIND_MEASURES},
+    {"努力的方向", ST_KIND_MEASURES}, {"整改思路", ST_KIND_MEASURES}, {"整改计划", ST_KIND_MEASURES},
+
+    {"整改落实情况", ST_KIND_RECTIFICATION}, {"整改情况", ST_KIND_RECTIFICATION},
+    {"整改落實情況", ST_KIND_RECTIFICATION}, {"整改情況", ST_KIND_RECTIFICATION},
+    {"有关事项", ST_KIND_RECTIFICATION}, {"重大事项", ST_KIND_RECTIFICATION}, {"个人事项", ST_KIND_RECTIFICATION},
+    {"有關事項", ST_KIND_RECTIFICATION}, {"重大事項", ST_KIND_RECTIFICATION}, {"個人事項", ST_KIND_RECTIFICATION},
+    {"落实情况", ST_KIND_RECTIFICATION}, {"落實情況", ST_KIND_RECTIFICATION},
+};
+
+static bool clause_separator(uint32_t c)
+{
+    return c == 0xFF0C || c == ',' || c == 0xFF1B || c == ';' || c == 0xFF1A || c == ':' || c == 0x3002 ||
+           c == 0xFF01 || c == 0xFF1F || c == '!' || c == '?';
+}
+
+static st_kind kind_of_clause(const char *s, size_t len, bool at_end)
+{
+    st_kind best = ST_KIND_OTHER;
+    size_t best_end = 0, best_len = 0;
+    const char *best_word = NULL;
+    for (size_t k = 0; k < sizeof keywords / sizeof *keywords; k++) {
+        size_t wl = strlen(keywords[k].word);
+        if (wl > len) continue;
+        /* the last occurrence is the one that counts */
+        for (size_t i = len - wl + 1; i-- > 0;) {
+            if (memcmp(s + i, keywords[k].word, wl) == 0) {
+                size_t end = i + wl;
+                if (end > best_end || (end == best_end && wl > best_len)) {
+                    best = keywords[k].kind;
+                    best_end = end;
+                    best_len = wl;
+                    best_word = keywords[k].word;
+                }
+                break;
+            }
+        }
+    }
+    /* "落实情况" alone is rectification only when it is about 整改 */
+    if (best_word && (strcmp(best_word, "落实情况") == 0 || strcmp(best_word, "落實情況") == 0)) {
+        bool rectify = false;
+        for (size_t i = 0; i + 6 <= len; i++)
+            if (memcmp(s + i, "整改", 6) == 0) rectify = true;
+        if (!rectify) best = ST_KIND_OTHER;
+    }
+    if (at_end && best != ST_KIND_OTHER) {
+        /* the keyword must close the clause, but for a generic tail word */
+        static const char *const tails[] = {"", "方面", "情况", "情況", "等", "部分"};
+        bool ok = false;
+        for (size_t t = 0; t < sizeof tails / sizeof *tails; t++)
+            if (len - best_end == strlen(tails[t]) && memcmp(s + best_end, tails[t], len - best_end) == 0) ok = true;
+        if (!ok) best = ST_KIND_OTHER;
+    }
+    return best;
+}
+
+st_kind st_kind_of_heading(st_doc *doc, const char *s, size_t len, bool keyword_at_end)
+{
+    if (doc->traditional) s = st_to_simplified(doc, s, len, &len);
+    /* drop trailing punctuation and spaces, then take the last clause */
+    size_t end = len;
+    while (end > 0) {
+        size_t n;
+        uint32_t c = st_utf8_prev(s, end, &n);
+        if (!clause_separator(c) && !st_is_space(c)) break;
+        end -= n;
+    }
+    size_t start = end;
+    while (start > 0) {
+        size_t n;
+        uint32_t c = st_utf8_prev(s, start, &n);
+        if (clause_separator(c)) break;
+        start -= n;
+    }
+    return kind_of_clause(s + start, end - start, keyword_at_end);
+}
+
+static void classify_node(st_doc *doc, st_node *n)
+{
+    for (; n; n = n->next) {
+        if (n->depth == 0 || n->style == ST_STYLE_NONE)
+            n->kind = st_kind_of_heading(doc, doc->text + n->heading_start, n->heading_end - n->heading_start, false);
+        if (n->first_child) classify_node(doc, n->first_child);
+    }
+}
+
+void st_classify(st_doc *doc)
+{
+    classify_node(doc, doc->root.first_child);
+}

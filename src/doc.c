@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+enum { ST_CHAR_BLOCK = 256 };
+
 void st_options_init(st_options *opt)
 {
     memset(opt, 0, sizeof *opt);
@@ -76,6 +78,7 @@ void st_doc_free(st_doc *doc)
     free(doc->src);
     free(doc->line_start);
     free(doc->line_chars);
+    free(doc->block_chars);
     free(doc->removed);
     free(doc->censored);
     free(doc->text);
@@ -115,14 +118,17 @@ void st_build_line_table(st_doc *doc)
 {
     size_t lines = 1;
     for (size_t i = 0; i < doc->src_len; i++) lines += doc->src[i] == '\n';
+    size_t blocks = doc->src_len / ST_CHAR_BLOCK + 1;
     doc->line_start = malloc(lines * sizeof *doc->line_start);
     doc->line_chars = malloc(lines * sizeof *doc->line_chars);
-    if (!doc->line_start || !doc->line_chars) abort();
+    doc->block_chars = malloc(blocks * sizeof *doc->block_chars);
+    if (!doc->line_start || !doc->line_chars || !doc->block_chars) abort();
     size_t l = 0, chars = 0;
     doc->line_start[0] = 0;
     doc->line_chars[0] = 0;
     for (size_t i = 0; i < doc->src_len; i++) {
         unsigned char c = (unsigned char)doc->src[i];
+        if (i % ST_CHAR_BLOCK == 0) doc->block_chars[i / ST_CHAR_BLOCK] = chars;
         chars += (c & 0xC0) != 0x80;
         if (c == '\n') {
             l++;
@@ -130,6 +136,7 @@ void st_build_line_table(st_doc *doc)
             doc->line_chars[l] = chars;
         }
     }
+    if (doc->src_len % ST_CHAR_BLOCK == 0) doc->block_chars[doc->src_len / ST_CHAR_BLOCK] = chars;
     doc->line_count = lines;
     doc->src_chars = chars;
 }
@@ -145,9 +152,12 @@ static size_t st_line_of(const st_doc *doc, size_t off)
     return lo;
 }
 
-static size_t st_char_of(const st_doc *doc, size_t off, size_t line)
+/* Characters before byte `off`: a table every ST_CHAR_BLOCK bytes keeps this
+ * cheap on a document that is one huge line. */
+static size_t st_char_of(const st_doc *doc, size_t off)
 {
-    return doc->line_chars[line] + st_utf8_count(doc->src + doc->line_start[line], off - doc->line_start[line]);
+    size_t b = off / ST_CHAR_BLOCK;
+    return doc->block_chars[b] + st_utf8_count(doc->src + b * ST_CHAR_BLOCK, off - b * ST_CHAR_BLOCK);
 }
 
 st_place st_place_of_src(const st_doc *doc, size_t start, size_t end)
@@ -158,10 +168,9 @@ st_place st_place_of_src(const st_doc *doc, size_t start, size_t end)
     if (end > doc->src_len) end = doc->src_len;
     size_t l = st_line_of(doc, start);
     p.line = l + 1;
-    p.start = st_char_of(doc, start, l);
+    p.start = st_char_of(doc, start);
     p.column = p.start - doc->line_chars[l] + 1;
-    size_t le = st_line_of(doc, end);
-    p.end = st_char_of(doc, end, le);
+    p.end = st_char_of(doc, end);
     return p;
 }
 

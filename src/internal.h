@@ -89,6 +89,11 @@ struct st_node {
     size_t marker_start, marker_end;
     size_t heading_start, heading_end;
     size_t text_start, text_end;
+    /* parse state: the node's active child list, and where it stands */
+    st_style list_style;
+    int list_last;
+    unsigned para;
+    bool block; /* starts its paragraph (marker at line start, or a heading paragraph) */
 };
 
 struct st_doc {
@@ -108,6 +113,7 @@ struct st_doc {
     size_t *line_chars;  /* characters before each line */
     size_t line_count;
     size_t src_chars;
+    size_t *block_chars; /* characters before each 256-byte block of src */
 
     /* clean */
     st_removed_span *removed;
@@ -145,6 +151,9 @@ int st_segment(st_doc *doc);
 int st_lex(st_doc *doc);
 int st_parse_tree(st_doc *doc);
 void st_classify(st_doc *doc);
+/* Kind of a heading (classify.c); ST_KIND_OTHER when nothing matches. With
+ * keyword_at_end the kind's keyword must end the heading (存在的问题). */
+st_kind st_kind_of_heading(st_doc *doc, const char *s, size_t len, bool keyword_at_end);
 /* JSON into a malloc'ed buffer */
 char *st_render(const st_doc *doc, unsigned flags, size_t *len);
 
@@ -156,6 +165,15 @@ size_t st_clean_to_src(const st_doc *doc, size_t clean_off);
 st_place st_place_of_src(const st_doc *doc, size_t start, size_t end);
 st_place st_place_of_clean(const st_doc *doc, size_t start, size_t end);
 void st_build_line_table(st_doc *doc);
+
+/* ---- lexer helper (lex.c), also used by segment.c ---- */
+/* Is there an enumeration marker at text[0..len)? Fills style/ordinal and
+ * returns the marker's length in bytes, or 0. */
+size_t st_marker_at(const char *text, size_t len, st_style *style, int *ordinal);
+static inline bool st_style_is_lead(st_style s)
+{
+    return s == ST_STYLE_DI || s == ST_STYLE_LEAD_SHI || s == ST_STYLE_LEAD_YAO || s == ST_STYLE_LEAD_ZE;
+}
 
 /* ---- rules (rules.c) ---- */
 typedef struct st_noise_rule st_noise_rule;

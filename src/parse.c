@@ -1,2 +1,516 @@
+/* Parse: recursive descent over the marker lexemes and heading paragraphs.
+ *
+ * Each open node has one active child list (a marker style and its last
+ * ordinal). A lexeme either continues the list of the current node or of an
+ * ancestor (then deeper nodes close), or starts a new list with ordinal 1,
+ * or is text. Marker styles thus nest in the order the document uses them,
+ * and a false marker (一对一、 …, 1次, 第一卷) that does not continue a list
+ * stays text. Headings, texts, title, preamble and closing are cut from the
+ * clean text once the tree stands. */
 #include "internal.h"
-int st_parse_tree(st_doc *doc) { (void)doc; return 0; }
+
+#include <stdlib.h>
+
+enum { ST_MAX_DEPTH = 64 };
+
+/* An event of the parse: a marker lexeme or a heading paragraph without marker. */
+typedef struct event {
+    size_t pos;     /* clean-text offset */
+    size_t lexeme;  /* index into doc->lex, or SIZE_MAX for a heading paragraph */
+    unsigned para;
+} event;
+
+typedef struct parser {
+    st_doc *doc;
+    event *ev;
+    size_t ev_count, i;
+    st_node **order; /* nodes in document order */
+    size_t order_count, order_cap;
+    int style_depth[ST_STYLE_COUNT]; /* depth where each style was first used, -1 unseen */
+    /* positions (indices into doc->lex) of lexemes with ordinal 2, per style */
+    size_t *second[ST_STYLE_COUNT];
+    size_t second_count[ST_STYLE_COUNT], second_cap[ST_STYLE_COUNT];
+    size_t *next_block; /* per lexeme: index of the next line-start structural lexeme */
+    unsigned title_para;   /* paragraphs before this one are the title */
+    unsigned closing_para; /* paragraphs from this one on are the closing */
+    size_t cached_event;  /* decide() result kept while the parse unwinds to it */
+    st_node *cached_target;
+} parser;
+
+typedef enum action { ACT_HERE, ACT_ABOVE, ACT_TEXT } action;
+
+static bool is_structural(st_style s) { return s != ST_STYLE_NONE && !st_style_is_lead(s); }
+
+/* ---- small text helpers on the clean text ---- */
+
+static size_t skip_space(const st_doc *doc, size_t i, size_t end)
+{
+    while (i < end) {
+        size_t n;
+        uint32_t c = st_utf8_next(doc->text + i, end - i, &n);
+        if (!st_is_space(c) && c != '\n') break;
+        i += n;
+    }
+    return i;
+}
+
+static size_t trim_end(const st_doc *doc, size_t start, size_t end)
+{
+    while (end > start) {
+        size_t n;
+        uint32_t c = st_utf8_prev(doc->text, end, &n);
+        if (!st_is_space(c) && c != '\n') break;
+        end -= n;
+    }
+    return end;
+}
+
+static bool starts_with(const char *s, size_t len, const char *lit)
+{
+    size_t n = strlen(lit);
+    return len >= n && memcmp(s, lit, n) == 0;
+}
+
+static bool contains(const char *s, size_t len, const char *lit)
+{
+    size_t n = strlen(lit);
+    if (n > len) return false;
+    for (size_t i = 0; i + n <= len; i++)
+        if (memcmp(s + i, lit, n) == 0) return true;
+    return false;
+}
+
+static size_t para_chars(const st_doc *doc, unsigned p)
+{
+    return st_utf8_count(doc->text + doc->paras[p].start, doc->paras[p].end - doc->paras[p].start);
+}
+
+/* ---- heading paragraphs without a marker ---- */
+
+static bool has_sentence_punct(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len;) {
+        size_t n;
+        uint32_t c = st_utf8_next(s + i, len - i, &n);
+        if (c == 0x3002 || c == 0xFF01 || c == 0xFF1F || c == 0xFF1B || c == ';' || c == '!' || c == '?')
+            return true;
+        i += n;
+    }
+    return false;
+}
+
+/* Words that announce a list rather than name a part: 主要有以下几个方面： */
+static bool is_intro_line(const char *s, size_t len)
+{
+    static const char *const words[] = {"以下", "如下", "下列", "几点", "几个方面", "这样几", "有：", "在：", "为：", "是："};
+    for (size_t i = 0; i < sizeof words / sizeof *words; i++)
+        if (contains(s, len, words[i])) return true;
+    return false;
+}
+
+/* A short paragraph that ends in a colon (or a very short one naming a
+ * section kind) and may open a part of its own. */
+static bool heading_paragraph_candidate(parser *p, unsigned pi)
+{
+    st_doc *doc = p->doc;
+    const char *s = doc->text + doc->paras[pi].start;
+    size_t len = doc->paras[pi].end - doc->paras[pi].start;
+    size_t chars = para_chars(doc, pi);
+    if (chars < 3 || chars > 60) return false;
+    size_t n;
+    uint32_t last = st_utf8_prev(s, len, &n);
+    bool colon = last == 0xFF1A || last == ':';
+    if (has_sentence_punct(s, len - (colon ? n : 0))) return false;
+    if (is_intro_line(s, len)) return false;
+    if (colon) return true;
+    if (chars > 20 || last == 0xFF0C || last == ',' || last == 0x3001) return false;
+    return st_kind_of_heading(doc, s, len, true) != ST_KIND_OTHER;
+}
+
+/* ---- nodes ---- */
+
+static st_node *add_node(parser *p, st_node *parent, const event *e)
+{
+    st_doc *doc = p->doc;
+    st_node *node = st_arena_alloc(&doc->arena, sizeof *node);
+    node->parent = parent;
+    if (parent->last_child) parent->last_child->next = node;
+    else parent->first_child = node;
+    parent->last_child = node;
+    parent->child_count++;
+    node->depth = parent == &doc->root ? 0 : parent->depth + 1;
+    node->para = e->para;
+    if (e->lexeme == SIZE_MAX) {
+        node->style = ST_STYLE_NONE;
+        node->ordinal = -1;
+        node->block = true;
+        node->marker_start = node->marker_end = doc->paras[e->para].start;
+    } else {
+        const st_lexeme *lx = &doc->lex[e->lexeme];
+        node->style = lx->style;
+        node->ordinal = lx->ordinal;
+        node->is_inline = !lx->line_start;
+        node->block = lx->line_start;
+        node->marker_start = lx->start;
+        node->marker_end = lx->end;
+        parent->list_style = lx->style;
+        parent->list_last = lx->ordinal;
+    }
+    st_node **slot = ST_PUSH(p->order, p->order_count, p->order_cap);
+    *slot = node;
+    return node;
+}
+
+static void diag_lexeme(parser *p, const st_lexeme *lx, const char *code, const char *why)
+{
+    st_doc *doc = p->doc;
+    size_t s = st_clean_to_src(doc, lx->start);
+    size_t e = st_clean_to_src(doc, lx->end);
+    st_add_diag(doc, code, s, e, "\"%.*s\" %s", (int)(lx->end - lx->start), doc->text + lx->start, why);
+}
+
+/* Is there a lexeme of this style with ordinal 2 after lexeme i, before the
+ * next line-start structural marker? A list has at least two items. */
+static bool list_goes_on(parser *p, size_t i)
+{
+    const st_lexeme *lx = &p->doc->lex[i];
+    size_t *v = p->second[lx->style];
+    size_t n = p->second_count[lx->style], lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (v[mid] <= i) lo = mid + 1;
+        else hi = mid;
+    }
+    if (lo == n) return false;
+    size_t bound = p->next_block[i];
+    /* a line-start lexeme bounds only the lists it could close */
+    return v[lo] < bound || (bound < p->doc->lex_count && p->doc->lex[bound].style == lx->style);
+}
+
+/* Where does event e belong, seen from the node `parent` (deepest open)? */
+static action decide(parser *p, st_node *parent, const event *e, st_node **target)
+{
+    st_doc *doc = p->doc;
+    if (e->lexeme == SIZE_MAX && p->cached_event == p->i) {
+        *target = p->cached_target;
+        return p->cached_target == parent ? ACT_HERE : ACT_ABOVE;
+    }
+    if (e->lexeme == SIZE_MAX) {
+        /* heading paragraph: sibling of the nearest heading paragraph, else of
+         * the deepest line-start structural item, else top-level if it names a kind */
+        st_node *last = p->order_count ? p->order[p->order_count - 1] : NULL;
+        if (last && last->block && !last->first_child && last->para + 1 == e->para &&
+            last->style != ST_STYLE_NONE) {
+            /* right under a bare heading line it is that heading's intro */
+            const st_para *lp = &doc->paras[last->para];
+            size_t h = skip_space(doc, last->marker_end, lp->end);
+            bool bare = true;
+            for (size_t i = h; i < lp->end;) {
+                size_t n;
+                uint32_t c = st_utf8_next(doc->text + i, lp->end - i, &n);
+                if (st_is_sentence_end(c) && i + n < lp->end) { bare = false; break; }
+                i += n;
+            }
+            if (bare) return ACT_TEXT;
+        }
+        st_node *t = NULL;
+        for (st_node *a = parent; a && a != &doc->root; a = a->parent)
+            if (a->style == ST_STYLE_NONE) { t = a->parent; break; }
+        if (!t)
+            for (st_node *a = parent; a && a != &doc->root; a = a->parent)
+                if (is_structural(a->style) && a->block) { t = a->parent; break; }
+        if (!t) {
+            const st_para *pp = &doc->paras[e->para];
+            if (st_kind_of_heading(doc, doc->text + pp->start, pp->end - pp->start, true) == ST_KIND_OTHER)
+                return ACT_TEXT;
+            t = &doc->root;
+        }
+        p->cached_event = p->i;
+        p->cached_target = t;
+        *target = t;
+        return t == parent ? ACT_HERE : ACT_ABOVE;
+    }
+
+    const st_lexeme *lx = &doc->lex[e->lexeme];
+    /* 1. continues the list of this node or an ancestor */
+    for (st_node *a = parent; a; a = a->parent) {
+        if (a->list_style == lx->style && lx->ordinal == a->list_last + 1) {
+            *target = a;
+            return a == parent ? ACT_HERE : ACT_ABOVE;
+        }
+    }
+    /* 2. starts a new list */
+    if (lx->ordinal == 1) {
+        bool needs_second = st_style_is_lead(lx->style) || !lx->line_start;
+        if (needs_second && !list_goes_on(p, e->lexeme)) return ACT_TEXT;
+        st_node *t = parent;
+        if (is_structural(lx->style)) {
+            /* a heading-style list does not open inside an item found in an
+             * earlier paragraph's running text */
+            while (t != &doc->root && !t->block && t->para != lx->para) t = t->parent;
+        }
+        if (t->depth + 1 >= ST_MAX_DEPTH && t != &doc->root) return ACT_TEXT;
+        *target = t;
+        return t == parent ? ACT_HERE : ACT_ABOVE;
+    }
+    /* 3. a line-start heading marker that skips or repeats an ordinal */
+    if (lx->line_start && is_structural(lx->style)) {
+        for (st_node *a = parent; a; a = a->parent) {
+            if (a->list_style == lx->style && lx->ordinal >= a->list_last && lx->ordinal <= a->list_last + 3) {
+                *target = a;
+                return a == parent ? ACT_HERE : ACT_ABOVE;
+            }
+        }
+        /* a style's very first list starting at 二 or 三: its first item was lost */
+        if (p->style_depth[lx->style] < 0 && lx->ordinal <= 3) {
+            st_node *t = parent;
+            while (t != &doc->root && !t->block && t->para != lx->para) t = t->parent;
+            *target = t;
+            return t == parent ? ACT_HERE : ACT_ABOVE;
+        }
+    }
+    return ACT_TEXT;
+}
+
+static void parse_children(parser *p, st_node *parent)
+{
+    st_doc *doc = p->doc;
+    while (p->i < p->ev_count) {
+        const event *e = &p->ev[p->i];
+        st_node *target = NULL;
+        action a = decide(p, parent, e, &target);
+        if (a == ACT_ABOVE) return;
+        p->i++;
+        if (a == ACT_TEXT) {
+            if (e->lexeme != SIZE_MAX) {
+                const st_lexeme *lx = &doc->lex[e->lexeme];
+                if (lx->line_start || !st_style_is_lead(lx->style) || lx->ordinal > 1)
+                    diag_lexeme(p, lx, "not-a-marker", "looks like a marker but does not continue or start a list; kept as text");
+            }
+            continue;
+        }
+        if (e->lexeme != SIZE_MAX) {
+            const st_lexeme *lx = &doc->lex[e->lexeme];
+            if (parent->list_style == lx->style && lx->ordinal != parent->list_last + 1 && lx->ordinal != 1) {
+                diag_lexeme(p, lx, lx->ordinal == parent->list_last ? "ordinal-repeat" : "ordinal-gap",
+                            lx->ordinal == parent->list_last ? "repeats the previous ordinal"
+                                                             : "skips an ordinal of its list");
+            }
+            int depth = parent == &doc->root ? 0 : (int)parent->depth + 1;
+            if (is_structural(lx->style) && p->style_depth[lx->style] < 0 && lx->ordinal > 1)
+                diag_lexeme(p, lx, "ordinal-gap", "starts its list after ordinal 1");
+            if ((lx->ordinal == 1 || p->style_depth[lx->style] < 0) && is_structural(lx->style) &&
+                parent->list_style != lx->style) {
+                if (p->style_depth[lx->style] < 0) p->style_depth[lx->style] = depth;
+                else if (p->style_depth[lx->style] != depth)
+                    diag_lexeme(p, lx, "style-depth", "uses a marker style at a second depth");
+            }
+        }
+        st_node *node = add_node(p, parent, e);
+        parse_children(p, node);
+    }
+}
+
+/* ---- title, preamble, closing ---- */
+
+static bool is_title_paragraph(const st_doc *doc)
+{
+    if (doc->para_count < 2) return false;
+    const st_para *p0 = &doc->paras[0];
+    const char *s = doc->text + p0->start;
+    size_t len = p0->end - p0->start;
+    if (doc->lex_count && doc->lex[0].para == 0 && doc->lex[0].line_start) return false;
+    if (st_utf8_count(s, len) > 100) return false;
+    for (size_t i = 0; i < len;) {
+        size_t n;
+        uint32_t c = st_utf8_next(s + i, len - i, &n);
+        if (c == 0x3002 || c == 0xFF01 || c == 0xFF1F || c == 0xFF1B) return false;
+        i += n;
+    }
+    size_t n;
+    uint32_t last = st_utf8_prev(s, len, &n);
+    return !(last == 0xFF1A || last == ':' || last == 0xFF0C || last == ',');
+}
+
+static bool is_closing_paragraph(const st_doc *doc, unsigned pi)
+{
+    const char *s = doc->text + doc->paras[pi].start;
+    size_t len = doc->paras[pi].end - doc->paras[pi].start;
+    static const char *const leads[] = {"同志们", "同志們", "各位领导", "各位領導", "谢谢", "謝謝",
+                                        "恳请", "懇請", "敬请", "敬請", "请同志们", "請同志們", "不妥之处", "不妥之處"};
+    for (size_t i = 0; i < sizeof leads / sizeof *leads; i++)
+        if (starts_with(s, len, leads[i])) return true;
+    if (starts_with(s, len, "以上")) {
+        static const char *const after[] = {"对照", "對照", "检查", "檢查", "发言", "發言", "是", "就是", "汇报",
+                                            "匯報", "材料", "剖析", "，", ",", "报告", "報告", "内容", "所述",
+                                            "几点", "幾點", "查摆", "查擺", "问题", "問題", "对", "對"};
+        for (size_t i = 0; i < sizeof after / sizeof *after; i++)
+            if (starts_with(s + 6, len - 6, after[i])) return true;
+    }
+    if (para_chars(doc, pi) <= 200 &&
+        (contains(s, len, "批评指正") || contains(s, len, "批評指正") || contains(s, len, "批评帮助") ||
+         contains(s, len, "批評幫助")))
+        return true;
+    return false;
+}
+
+/* End of the heading that starts at `start`: the first sentence end (with a
+ * closing quote right after it), the next marker, or the paragraph end. */
+static size_t heading_end(const st_doc *doc, size_t start, size_t limit)
+{
+    size_t i = start;
+    uint32_t before = 0;
+    while (i < limit) {
+        size_t n;
+        uint32_t c = st_utf8_next(doc->text + i, limit - i, &n);
+        bool end = st_is_sentence_end(c);
+        if (c == '.') {
+            size_t m;
+            uint32_t after = i + n < limit ? st_utf8_next(doc->text + i + n, limit - i - n, &m) : 0;
+            end = !(before >= '0' && before <= '9') || !(after >= '0' && after <= '9');
+        }
+        if (c == ':' && before >= '0' && before <= '9') end = false; /* 10:30 */
+        i += n;
+        if (end) {
+            size_t m;
+            while (i < limit) {
+                uint32_t q = st_utf8_next(doc->text + i, limit - i, &m);
+                if (q != 0x201D && q != 0x2019 && q != 0x300D && q != 0x300F && q != '"') break;
+                i += m;
+            }
+            return i;
+        }
+        before = c;
+    }
+    return limit;
+}
+
+static void cut_fields(parser *p)
+{
+    st_doc *doc = p->doc;
+    size_t doc_end = trim_end(doc, 0, doc->text_len);
+
+    size_t closing_start = p->closing_para < doc->para_count ? doc->paras[p->closing_para].start : doc_end;
+    doc->closing_start = closing_start;
+    doc->closing_end = closing_start < doc_end ? doc_end : closing_start;
+
+    /* title and preamble */
+    size_t body_start = 0;
+    if (doc->has_title) {
+        doc->title_start = doc->paras[0].start;
+        doc->title_end = doc->paras[0].end;
+        body_start = doc->para_count > 1 ? doc->paras[1].start : doc->paras[0].end;
+    }
+    size_t first_item = p->order_count ? p->order[0]->marker_start : closing_start;
+    doc->preamble_start = skip_space(doc, body_start, first_item);
+    doc->preamble_end = trim_end(doc, doc->preamble_start, first_item);
+
+    /* each node: heading, then its own text up to the next node */
+    for (size_t k = 0; k < p->order_count; k++) {
+        st_node *n = p->order[k];
+        size_t next = k + 1 < p->order_count ? p->order[k + 1]->marker_start : closing_start;
+        const st_para *para = &doc->paras[n->para];
+        size_t limit = para->end < next ? para->end : next;
+        if (n->style == ST_STYLE_NONE) {
+            n->heading_start = para->start;
+            n->heading_end = para->end;
+        } else {
+            n->heading_start = skip_space(doc, n->marker_end, limit);
+            n->heading_end = trim_end(doc, n->heading_start, heading_end(doc, n->heading_start, limit));
+        }
+        n->text_start = skip_space(doc, n->heading_end, next);
+        n->text_end = trim_end(doc, n->text_start, next);
+    }
+}
+
+/* The closing: among the last few paragraphs, the first that reads like one
+ * (以上对照检查…, 同志们…, …批评指正), with no marker line after it. */
+static unsigned find_closing(const parser *p)
+{
+    const st_doc *doc = p->doc;
+    unsigned window = doc->para_count > 4 ? doc->para_count - 4 : 0;
+    if (window < p->title_para + 1) window = p->title_para + 1;
+    unsigned last_marker_para = 0;
+    bool any_marker = false;
+    for (size_t i = 0; i < doc->lex_count; i++)
+        if (doc->lex[i].line_start) {
+            last_marker_para = doc->lex[i].para;
+            any_marker = true;
+        }
+    if (any_marker && window <= last_marker_para) window = last_marker_para + 1;
+    for (unsigned pi = window; pi < doc->para_count; pi++)
+        if (is_closing_paragraph(doc, pi)) return pi;
+    return (unsigned)doc->para_count;
+}
+
+static void build_events(parser *p)
+{
+    st_doc *doc = p->doc;
+    p->ev = malloc((doc->lex_count + doc->para_count + 1) * sizeof *p->ev);
+    if (!p->ev) abort();
+    size_t li = 0;
+    for (unsigned pi = p->title_para; pi <= p->closing_para; pi++) {
+        /* lexemes of earlier paragraphs (title's are skipped) */
+        while (li < doc->lex_count && doc->lex[li].para < pi) {
+            if (doc->lex[li].para >= p->title_para) {
+                event *e = &p->ev[p->ev_count++];
+                e->pos = doc->lex[li].start;
+                e->lexeme = li;
+                e->para = doc->lex[li].para;
+            }
+            li++;
+        }
+        if (pi == p->closing_para) break;
+        bool marker_first = li < doc->lex_count && doc->lex[li].para == pi && doc->lex[li].line_start;
+        if (!marker_first && heading_paragraph_candidate(p, pi)) {
+            event *e = &p->ev[p->ev_count++];
+            e->pos = doc->paras[pi].start;
+            e->lexeme = SIZE_MAX;
+            e->para = pi;
+        }
+    }
+}
+
+static void index_lexemes(parser *p)
+{
+    st_doc *doc = p->doc;
+    for (size_t i = 0; i < doc->lex_count; i++) {
+        const st_lexeme *lx = &doc->lex[i];
+        if (lx->ordinal == 2) {
+            size_t *slot = ST_PUSH(p->second[lx->style], p->second_count[lx->style], p->second_cap[lx->style]);
+            *slot = i;
+        }
+    }
+    p->next_block = malloc((doc->lex_count + 1) * sizeof *p->next_block);
+    if (!p->next_block) abort();
+    size_t next = doc->lex_count;
+    for (size_t i = doc->lex_count; i-- > 0;) {
+        p->next_block[i] = next;
+        if (doc->lex[i].line_start && is_structural(doc->lex[i].style)) next = i;
+    }
+}
+
+int st_parse_tree(st_doc *doc)
+{
+    parser p;
+    memset(&p, 0, sizeof p);
+    p.doc = doc;
+    p.cached_event = SIZE_MAX;
+    for (int s = 0; s < ST_STYLE_COUNT; s++) p.style_depth[s] = -1;
+    doc->root.ordinal = -1;
+    doc->root.list_style = ST_STYLE_NONE;
+
+    doc->has_title = is_title_paragraph(doc);
+    p.title_para = doc->has_title ? 1 : 0;
+    p.closing_para = find_closing(&p);
+    index_lexemes(&p);
+    build_events(&p);
+    while (p.i < p.ev_count) parse_children(&p, &doc->root);
+    cut_fields(&p);
+
+    free(p.ev);
+    free(p.order);
+    free(p.next_block);
+    for (int s = 0; s < ST_STYLE_COUNT; s++) free(p.second[s]);
+    return 0;
+}

@@ -1,2 +1,276 @@
+/* Segment: build the clean text (source minus removed noise), one paragraph
+ * per line, with hard-wrapped lines joined back and a flattened one-line
+ * speech split at its whitespace gaps. Keeps a map from clean offsets back
+ * to source offsets so every field can report its place. */
 #include "internal.h"
-int st_segment(st_doc *doc) { (void)doc; return 0; }
+
+#include <stdlib.h>
+
+typedef struct line_info {
+    size_t start, end;   /* content, trimmed, in src */
+    size_t chars;        /* characters of kept (non-removed) content */
+    uint32_t last;       /* last kept non-space character */
+    bool vanished;       /* emptied by noise removal: as if it were not there */
+    bool blank;
+} line_info;
+
+typedef struct builder {
+    st_doc *doc;
+    size_t removed_i; /* next removed span that may overlap */
+} builder;
+
+static void map_push(st_doc *doc, size_t clean_start, size_t src_start, size_t len)
+{
+    if (!len) return;
+    if (doc->map_count) {
+        st_map_seg *last = &doc->map[doc->map_count - 1];
+        if (last->clean_start + last->len == clean_start && last->src_start + last->len == src_start) {
+            last->len += len;
+            return;
+        }
+    }
+    st_map_seg *m = ST_PUSH(doc->map, doc->map_count, doc->map_cap);
+    m->clean_start = clean_start;
+    m->src_start = src_start;
+    m->len = len;
+}
+
+/* Copy src[start,end) minus removed spans into the clean text. */
+static void emit_range(builder *b, size_t start, size_t end)
+{
+    st_doc *doc = b->doc;
+    while (b->removed_i < doc->removed_count && doc->removed[b->removed_i].end <= start) b->removed_i++;
+    size_t pos = start;
+    size_t ri = b->removed_i;
+    while (pos < end) {
+        size_t stop = end;
+        if (ri < doc->removed_count && doc->removed[ri].start < end) {
+            if (doc->removed[ri].start <= pos) {
+                pos = doc->removed[ri].end > pos ? doc->removed[ri].end : pos;
+                ri++;
+                continue;
+            }
+            stop = doc->removed[ri].start;
+        }
+        map_push(doc, doc->text_len, pos, stop - pos);
+        memcpy(doc->text + doc->text_len, doc->src + pos, stop - pos);
+        doc->text_len += stop - pos;
+        pos = stop;
+    }
+}
+
+static void end_paragraph(st_doc *doc, size_t *para_start)
+{
+    size_t s = *para_start, e = doc->text_len;
+    /* trim spaces left at the edges by removed noise */
+    while (s < e) {
+        size_t n;
+        uint32_t c = st_utf8_next(doc->text + s, e - s, &n);
+        if (!st_is_space(c)) break;
+        s += n;
+    }
+    while (e > s) {
+        size_t n;
+        uint32_t c = st_utf8_prev(doc->text, e, &n);
+        if (!st_is_space(c) || e - n < s) break;
+        e -= n;
+    }
+    if (e > s) {
+        st_para *p = ST_PUSH(doc->paras, doc->para_count, doc->para_cap);
+        p->start = s;
+        p->end = e;
+        doc->text[doc->text_len++] = '\n';
+    } else {
+        doc->text_len = *para_start; /* drop an empty paragraph */
+        while (doc->map_count && doc->map[doc->map_count - 1].clean_start >= doc->text_len) doc->map_count--;
+        if (doc->map_count) {
+            st_map_seg *last = &doc->map[doc->map_count - 1];
+            if (last->clean_start + last->len > doc->text_len) last->len = doc->text_len - last->clean_start;
+        }
+    }
+    *para_start = doc->text_len;
+}
+
+/* Characters in src[start,end) that no removed span covers. */
+static size_t kept_chars(const st_doc *doc, size_t *ri, size_t start, size_t end, uint32_t *last)
+{
+    *last = 0;
+    while (*ri < doc->removed_count && doc->removed[*ri].end <= start) (*ri)++;
+    size_t chars = 0, pos = start, r = *ri;
+    while (pos < end) {
+        size_t stop = end;
+        if (r < doc->removed_count && doc->removed[r].start < end) {
+            if (doc->removed[r].start <= pos) {
+                if (doc->removed[r].end > pos) pos = doc->removed[r].end;
+                r++;
+                continue;
+            }
+            stop = doc->removed[r].start;
+        }
+        /* count non-space characters */
+        for (size_t i = pos; i < stop;) {
+            size_t n;
+            uint32_t c = st_utf8_next(doc->src + i, stop - i, &n);
+            if (!st_is_space(c)) {
+                chars++;
+                *last = c;
+            }
+            i += n;
+        }
+        pos = stop;
+    }
+    return chars;
+}
+
+static bool line_touches_removed(const st_doc *doc, size_t ri, size_t start, size_t end)
+{
+    for (size_t r = ri; r < doc->removed_count && doc->removed[r].start <= end; r++)
+        if (doc->removed[r].end >= start) return true;
+    return false;
+}
+
+static bool ends_sentence(uint32_t c)
+{
+    return st_is_sentence_end(c) || c == 0x2026 || c == 0x201D || c == 0x300D || c == 0x300F;
+}
+
+/* Hard-wrapped copies: most lines have (nearly) the same length, well below
+ * a normal paragraph's. Returns that width, or 0 when the text is not wrapped. */
+static size_t detect_wrap_width(const line_info *lines, size_t count)
+{
+    enum { MAXW = 120 };
+    size_t hist[MAXW + 1] = {0};
+    size_t nonblank = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (lines[i].blank || lines[i].vanished) continue;
+        nonblank++;
+        if (lines[i].chars <= MAXW) hist[lines[i].chars]++;
+    }
+    if (nonblank < 6) return 0;
+    size_t best_w = 0, best = 0;
+    for (size_t w = 10; w <= MAXW; w++) {
+        size_t c = hist[w] + hist[w - 1] + hist[w - 2];
+        if (c > best || (c == best && w > best_w)) { best = c; best_w = w; }
+    }
+    /* the widest length of the band is the wrap width */
+    if (best * 10 >= nonblank * 4 && best >= 4) {
+        size_t w = best_w;
+        while (w > best_w - 2 && hist[w] == 0) w--;
+        return w;
+    }
+    return 0;
+}
+
+static bool starts_with_marker(const st_doc *doc, const line_info *l)
+{
+    st_style s;
+    int o;
+    return st_marker_at(doc->src + l->start, l->end - l->start, &s, &o) != 0;
+}
+
+/* A flattened speech: the whole text on a line or two. Its paragraph breaks
+ * survive as runs of spaces; split there. */
+static void emit_flattened_line(builder *b, const line_info *l, size_t *para_start)
+{
+    st_doc *doc = b->doc;
+    size_t pos = l->start, seg = l->start;
+    uint32_t before = 0;
+    while (pos < l->end) {
+        size_t n;
+        uint32_t c = st_utf8_next(doc->src + pos, l->end - pos, &n);
+        if (st_is_space(c)) {
+            size_t gap_end = pos;
+            while (gap_end < l->end) {
+                size_t m;
+                uint32_t d = st_utf8_next(doc->src + gap_end, l->end - gap_end, &m);
+                if (!st_is_space(d)) break;
+                gap_end += m;
+            }
+            size_t m;
+            uint32_t after = gap_end < l->end ? st_utf8_next(doc->src + gap_end, l->end - gap_end, &m) : 0;
+            /* a gap between two ASCII words is a word space, not a break */
+            bool ascii_gap = before < 0x80 && after < 0x80 && before && after &&
+                             !(before == '.' || before == ';' || before == '!' || before == '?');
+            if (!ascii_gap && after) {
+                emit_range(b, seg, pos);
+                end_paragraph(doc, para_start);
+                seg = gap_end;
+            }
+            pos = gap_end;
+            continue;
+        }
+        before = c;
+        pos += n;
+    }
+    emit_range(b, seg, l->end);
+}
+
+int st_segment(st_doc *doc)
+{
+    /* clean text is never longer than src plus one \n per line */
+    size_t line_total = 1;
+    for (size_t i = 0; i < doc->src_len; i++) line_total += doc->src[i] == '\n';
+    doc->text = malloc(doc->src_len + line_total + 2);
+    line_info *lines = malloc(line_total * sizeof *lines);
+    if (!doc->text || !lines) abort();
+    doc->text_len = 0;
+
+    /* lines, trimmed, with kept character counts */
+    size_t count = 0, ri = 0, pos = 0;
+    size_t nonblank = 0, longest = 0;
+    while (pos <= doc->src_len) {
+        const char *nl = memchr(doc->src + pos, '\n', doc->src_len - pos);
+        size_t end = nl ? (size_t)(nl - doc->src) : doc->src_len;
+        line_info *l = &lines[count++];
+        size_t s = pos, e = end;
+        while (s < e) {
+            size_t n;
+            uint32_t c = st_utf8_next(doc->src + s, e - s, &n);
+            if (!st_is_space(c)) break;
+            s += n;
+        }
+        while (e > s) {
+            size_t n;
+            uint32_t c = st_utf8_prev(doc->src, e, &n);
+            if (!st_is_space(c)) break;
+            e -= n;
+        }
+        l->start = s;
+        l->end = e;
+        l->chars = kept_chars(doc, &ri, s, e, &l->last);
+        l->blank = l->chars == 0 && !line_touches_removed(doc, ri, s, e);
+        l->vanished = l->chars == 0 && !l->blank;
+        if (l->chars) nonblank++;
+        if (l->chars > longest) longest = l->chars;
+        if (!nl) break;
+        pos = end + 1;
+    }
+
+    size_t wrap = detect_wrap_width(lines, count);
+    bool flattened = nonblank > 0 && nonblank <= 5 && longest > 1500;
+
+    builder b = {doc, 0};
+    size_t para_start = 0;
+    const line_info *prev = NULL; /* previous kept line of the current paragraph */
+    for (size_t i = 0; i < count; i++) {
+        const line_info *l = &lines[i];
+        if (l->vanished) continue;
+        if (l->blank) {
+            if (prev) end_paragraph(doc, &para_start);
+            prev = NULL;
+            continue;
+        }
+        bool join = false;
+        if (wrap && prev && prev->chars + 3 >= wrap && !starts_with_marker(doc, l)) {
+            join = !ends_sentence(prev->last);
+        }
+        if (prev && !join) end_paragraph(doc, &para_start);
+        if (flattened && l->chars > 200) emit_flattened_line(&b, l, &para_start);
+        else emit_range(&b, l->start, l->end);
+        prev = l;
+    }
+    if (prev) end_paragraph(doc, &para_start);
+    doc->text[doc->text_len] = 0;
+    free(lines);
+    return 0;
+}
