@@ -39,6 +39,8 @@ typedef struct parser {
 
 typedef enum action { ACT_HERE, ACT_ABOVE, ACT_TEXT } action;
 
+static size_t heading_end(const st_doc *doc, size_t start, size_t limit);
+
 static bool is_structural(st_style s) { return s != ST_STYLE_NONE && !st_style_is_lead(s); }
 
 /* ---- small text helpers on the clean text ---- */
@@ -204,14 +206,7 @@ static action decide(parser *p, st_node *parent, const event *e, st_node **targe
             /* right under a bare heading line it is that heading's intro */
             const st_para *lp = &doc->paras[last->para];
             size_t h = skip_space(doc, last->marker_end, lp->end);
-            bool bare = true;
-            for (size_t i = h; i < lp->end;) {
-                size_t n;
-                uint32_t c = st_utf8_next(doc->text + i, lp->end - i, &n);
-                if (st_is_sentence_end(c) && i + n < lp->end) { bare = false; break; }
-                i += n;
-            }
-            if (bare) return ACT_TEXT;
+            if (skip_space(doc, heading_end(doc, h, lp->end), lp->end) >= lp->end) return ACT_TEXT;
         }
         st_node *t = NULL;
         for (st_node *a = parent; a && a != &doc->root; a = a->parent)

@@ -9,7 +9,7 @@
 typedef struct line_info {
     size_t start, end;   /* content, trimmed, in src */
     size_t chars;        /* characters of kept (non-removed) content */
-    uint32_t last;       /* last kept non-space character */
+    uint32_t last, last2; /* last two kept non-space characters (last2 before last) */
     bool vanished;       /* emptied by noise removal: as if it were not there */
     bool blank;
 } line_info;
@@ -92,9 +92,10 @@ static void end_paragraph(st_doc *doc, size_t *para_start)
 }
 
 /* Characters in src[start,end) that no removed span covers. */
-static size_t kept_chars(const st_doc *doc, size_t *ri, size_t start, size_t end, uint32_t *last)
+static size_t kept_chars(const st_doc *doc, size_t *ri, size_t start, size_t end, uint32_t *last,
+                         uint32_t *last2)
 {
-    *last = 0;
+    *last = *last2 = 0;
     while (*ri < doc->removed_count && doc->removed[*ri].end <= start) (*ri)++;
     size_t chars = 0, pos = start, r = *ri;
     while (pos < end) {
@@ -113,6 +114,7 @@ static size_t kept_chars(const st_doc *doc, size_t *ri, size_t start, size_t end
             uint32_t c = st_utf8_next(doc->src + i, stop - i, &n);
             if (!st_is_space(c)) {
                 chars++;
+                *last2 = *last;
                 *last = c;
             }
             i += n;
@@ -129,9 +131,27 @@ static bool line_touches_removed(const st_doc *doc, size_t ri, size_t start, siz
     return false;
 }
 
-static bool ends_sentence(uint32_t c)
+static bool ends_sentence(const line_info *l)
 {
-    return st_is_sentence_end(c) || c == 0x2026 || c == 0x201D || c == 0x300D || c == 0x300F;
+    uint32_t c = l->last;
+    if (c == 0x201D || c == 0x300D || c == 0x300F || c == 0x2019) c = l->last2; /* 。” */
+    return st_is_sentence_end(c) || c == 0x2026;
+}
+
+/* The last word of a speech title: 材料 发言 提纲 报告 … A first line ending so
+ * is the title, even when it happens to be as long as the wrapped lines. */
+static bool ends_like_title(const line_info *l)
+{
+    static const uint32_t pairs[][2] = {
+        {0x6750, 0x6599}, /* 材料 */ {0x53D1, 0x8A00}, /* 发言 */ {0x767C, 0x8A00}, /* 發言 */
+        {0x63D0, 0x7EB2}, /* 提纲 */ {0x63D0, 0x7DB1}, /* 提綱 */ {0x62A5, 0x544A}, /* 报告 */
+        {0x5831, 0x544A}, /* 報告 */ {0x8BB2, 0x8BDD}, /* 讲话 */ {0x8B1B, 0x8A71}, /* 講話 */
+        {0x5256, 0x6790}, /* 剖析 */ {0x68C0, 0x67E5}, /* 检查 */ {0x6AA2, 0x67E5}, /* 檢查 */
+        {0x6C47, 0x62A5}, /* 汇报 */ {0x4F53, 0x4F1A}, /* 体会 */ {0x8A00, 0x7A3F}, /* 言稿 */
+    };
+    for (size_t i = 0; i < sizeof pairs / sizeof *pairs; i++)
+        if (l->last2 == pairs[i][0] && l->last == pairs[i][1]) return true;
+    return false;
 }
 
 /* Hard-wrapped copies: most lines have (nearly) the same length, well below
@@ -237,7 +257,7 @@ int st_segment(st_doc *doc)
         }
         l->start = s;
         l->end = e;
-        l->chars = kept_chars(doc, &ri, s, e, &l->last);
+        l->chars = kept_chars(doc, &ri, s, e, &l->last, &l->last2);
         l->blank = l->chars == 0 && !line_touches_removed(doc, ri, s, e);
         l->vanished = l->chars == 0 && !l->blank;
         if (l->chars) nonblank++;
@@ -252,6 +272,7 @@ int st_segment(st_doc *doc)
     builder b = {doc, 0};
     size_t para_start = 0;
     const line_info *prev = NULL; /* previous kept line of the current paragraph */
+    const line_info *first_line = NULL;
     for (size_t i = 0; i < count; i++) {
         const line_info *l = &lines[i];
         if (l->vanished) continue;
@@ -261,9 +282,9 @@ int st_segment(st_doc *doc)
             continue;
         }
         bool join = false;
-        if (wrap && prev && prev->chars + 3 >= wrap && !starts_with_marker(doc, l)) {
-            join = !ends_sentence(prev->last);
-        }
+        if (!first_line) first_line = l;
+        if (wrap && prev && prev->chars + 3 >= wrap && !starts_with_marker(doc, l))
+            join = !ends_sentence(prev) && !(prev == first_line && ends_like_title(prev));
         if (prev && !join) end_paragraph(doc, &para_start);
         if (flattened && l->chars > 200) emit_flattened_line(&b, l, &para_start);
         else emit_range(&b, l->start, l->end);
