@@ -2,9 +2,10 @@
  *
  * Chinese phrases are head-final, so the head clause decides: the last clause
  * of the heading, and in it the keyword that ends last (问题产生的原因分析 is
- * causes: 原因 ends after 问题). A heading whose last clause names no kind
- * (对照党章党规找差距，就要坚持领导带头学) is "other", although an earlier
- * clause says 差距. Traditional-script headings are matched after an ICU
+ * causes: 原因 ends after 问题), which must end the clause but for a generic
+ * tail word (方面, 情况, 说明 …). A heading whose head names no kind is
+ * "other": 对照党章党规找差距，就要坚持领导带头学 (the last clause has none),
+ * 在检视问题上动真格 (问题 is not the head). Traditional-script headings are matched after an ICU
  * Traditional->Simplified transform; the common traditional forms are also
  * listed so that matching does not depend on ICU's transliterator. */
 #include "internal.h"
@@ -21,9 +22,9 @@ static const keyword keywords[] = {
 
     {"问题", ST_KIND_PROBLEMS}, {"差距", ST_KIND_PROBLEMS}, {"不足", ST_KIND_PROBLEMS},
     {"表现", ST_KIND_PROBLEMS}, {"短板", ST_KIND_PROBLEMS}, {"弱项", ST_KIND_PROBLEMS},
-    {"問題", ST_KIND_PROBLEMS}, {"表現", ST_KIND_PROBLEMS},
+    {"問題", ST_KIND_PROBLEMS}, {"表現", ST_KIND_PROBLEMS}, {"查摆", ST_KIND_PROBLEMS},
 
-    {"原因", ST_KIND_CAUSES}, {"根源", ST_KIND_CAUSES}, {"根子", ST_KIND_CAUSES},
+    {"原因", ST_KIND_CAUSES}, {"原因分析", ST_KIND_CAUSES}, {"根源", ST_KIND_CAUSES}, {"根子", ST_KIND_CAUSES},
     {"剖析", ST_KIND_CAUSES}, {"症结", ST_KIND_CAUSES}, {"病根", ST_KIND_CAUSES}, {"症結", ST_KIND_CAUSES},
 
     {"措施", ST_KIND_MEASURES}, {"举措", ST_KIND_MEASURES}, {"對策", ST_KIND_MEASURES},
@@ -77,7 +78,8 @@ static st_kind kind_of_clause(const char *s, size_t len, bool at_end)
     }
     if (at_end && best != ST_KIND_OTHER) {
         /* the keyword must close the clause, but for a generic tail word */
-        static const char *const tails[] = {"", "方面", "情况", "情況", "等", "部分"};
+        static const char *const tails[] = {"", "方面", "情况", "情況", "等", "部分", "说明", "說明",
+                                            "清单", "清單", "分析", "汇报", "匯報", "报告", "報告", "等方面"};
         bool ok = false;
         for (size_t t = 0; t < sizeof tails / sizeof *tails; t++)
             if (len - best_end == strlen(tails[t]) && memcmp(s + best_end, tails[t], len - best_end) == 0) ok = true;
@@ -111,7 +113,7 @@ static void classify_node(st_doc *doc, st_node *n)
 {
     for (; n; n = n->next) {
         if (n->depth == 0 || n->style == ST_STYLE_NONE)
-            n->kind = st_kind_of_heading(doc, doc->text + n->heading_start, n->heading_end - n->heading_start, false);
+            n->kind = st_kind_of_heading(doc, doc->text + n->heading_start, n->heading_end - n->heading_start, true);
         if (n->first_child) classify_node(doc, n->first_child);
     }
 }

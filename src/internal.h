@@ -128,6 +128,7 @@ struct st_doc {
     size_t map_count, map_cap;
     st_para *paras;
     size_t para_count, para_cap;
+    bool flattened; /* the speech came on one or two very long lines */
 
     /* lex */
     st_lexeme *lex;
@@ -142,6 +143,10 @@ struct st_doc {
 
     st_diag *diags;
     size_t diag_count, diag_cap;
+
+    /* rules.c: ICU transliterator of st_to_simplified, opened on first use;
+     * closed by st_rules_doc_cleanup() (src/rules.h) from st_doc_free */
+    void *trans;
 };
 
 /* ---- stages; each returns 0 or fills err and returns non-zero ---- */

@@ -102,6 +102,20 @@ static bool lead_blocked_by(uint32_t c)
     return cn_digit(c) >= 0 || cn_ten(c) || c == 0x4E2A /* 个 */ || c == 0x6B21 /* 次 */;
 }
 
+/* A numeral followed by one of these counts or dates something (二、三季度,
+ * 一、二年级): the numeral before the 、 belongs to the same enumeration of
+ * numbers, not to a marker. */
+static bool counted_after(const char *s, size_t len)
+{
+    static const char *const units[] = {"季度", "月", "年", "日", "号", "届", "级", "批", "期", "类",
+                                        "个", "次", "项", "条", "名", "等", "、"};
+    for (size_t i = 0; i < sizeof units / sizeof *units; i++) {
+        size_t n = strlen(units[i]);
+        if (len >= n && memcmp(s, units[i], n) == 0) return true;
+    }
+    return false;
+}
+
 size_t st_marker_at(const char *s, size_t len, st_style *style, int *ordinal)
 {
     size_t n, m, i;
@@ -154,7 +168,13 @@ size_t st_marker_at(const char *s, size_t len, st_style *style, int *ordinal)
     size_t k = cn_numeral(s, len, &v);
     if (k) {
         uint32_t p = peek(s, len, k, &m);
-        if (p == 0x3001 || p == 0xFF0E) { *style = ST_STYLE_CN_COMMA; *ordinal = v; return k + m; }
+        if (p == 0x3001) {
+            int v2;
+            size_t k2 = cn_numeral(s + k + m, len - k - m, &v2);
+            if (k2 && counted_after(s + k + m + k2, len - k - m - k2)) return 0; /* 二、三季度 */
+            *style = ST_STYLE_CN_COMMA; *ordinal = v; return k + m;
+        }
+        if (p == 0xFF0E) { *style = ST_STYLE_CN_COMMA; *ordinal = v; return k + m; }
         if (p == '.') {
             size_t m2;
             if (ascii_or_wide_digit(peek(s, len, k + m, &m2)) >= 0) return 0;
@@ -233,10 +253,13 @@ static void lex_paragraph(st_doc *doc, unsigned pi)
                 after_comma = true;
             }
         }
-        if (at_boundary) {
+        /* a flattened copy lost the line breaks before its （一） headings */
+        bool glued = !at_boundary && doc->flattened && (c == 0xFF08 || c == '(');
+        if (at_boundary || glued) {
             st_style style;
             int ord;
             size_t mlen = st_marker_at(t + i, end - i, &style, &ord);
+            if (glued && style != ST_STYLE_CN_PAREN && style != ST_STYLE_NUM_PAREN) mlen = 0;
             if (mlen && (!after_comma || st_style_is_lead(style))) {
                 st_lexeme *lx = ST_PUSH(doc->lex, doc->lex_count, doc->lex_cap);
                 lx->start = i;

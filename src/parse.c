@@ -32,7 +32,8 @@ typedef struct parser {
     size_t second_count[ST_STYLE_COUNT], second_cap[ST_STYLE_COUNT];
     size_t *next_block; /* per lexeme: index of the next line-start structural lexeme */
     unsigned title_para;   /* paragraphs before this one are the title */
-    unsigned closing_para; /* paragraphs from this one on are the closing */
+    unsigned closing_para; /* paragraphs from this one on are the closing … */
+    size_t closing_pos;    /* … which starts here in the clean text */
     size_t cached_event;  /* decide() result kept while the parse unwinds to it */
     st_node *cached_target;
 } parser;
@@ -96,6 +97,7 @@ static bool has_sentence_punct(const char *s, size_t len)
         uint32_t c = st_utf8_next(s + i, len - i, &n);
         if (c == 0x3002 || c == 0xFF01 || c == 0xFF1F || c == 0xFF1B || c == ';' || c == '!' || c == '?')
             return true;
+        if (c == '.' && i > 0 && !(s[i - 1] >= '0' && s[i - 1] <= '9')) return true;
         i += n;
     }
     return false;
@@ -204,16 +206,18 @@ static action decide(parser *p, st_node *parent, const event *e, st_node **targe
         if (last && last->block && !last->first_child && last->para + 1 == e->para &&
             last->style != ST_STYLE_NONE) {
             /* right under a bare heading line it is that heading's intro */
+            /* a heading line with no sentence in it (一、存在的问题) is followed by its intro */
             const st_para *lp = &doc->paras[last->para];
             size_t h = skip_space(doc, last->marker_end, lp->end);
-            if (skip_space(doc, heading_end(doc, h, lp->end), lp->end) >= lp->end) return ACT_TEXT;
+            if (heading_end(doc, h, lp->end) >= lp->end && !has_sentence_punct(doc->text + h, lp->end - h))
+                return ACT_TEXT;
         }
         st_node *t = NULL;
         for (st_node *a = parent; a && a != &doc->root; a = a->parent)
             if (a->style == ST_STYLE_NONE) { t = a->parent; break; }
         if (!t)
             for (st_node *a = parent; a && a != &doc->root; a = a->parent)
-                if (is_structural(a->style) && a->block) { t = a->parent; break; }
+                if (a->block) { t = a->parent; break; }
         if (!t) {
             const st_para *pp = &doc->paras[e->para];
             if (st_kind_of_heading(doc, doc->text + pp->start, pp->end - pp->start, true) == ST_KIND_OTHER)
@@ -327,10 +331,9 @@ static bool is_title_paragraph(const st_doc *doc)
     return !(last == 0xFF1A || last == ':' || last == 0xFF0C || last == ',');
 }
 
-static bool is_closing_paragraph(const st_doc *doc, unsigned pi)
+/* Does the text at s (to its paragraph's end) open the closing? */
+static bool is_closing_text(const char *s, size_t len)
 {
-    const char *s = doc->text + doc->paras[pi].start;
-    size_t len = doc->paras[pi].end - doc->paras[pi].start;
     static const char *const leads[] = {"同志们", "同志們", "各位领导", "各位領導", "谢谢", "謝謝",
                                         "恳请", "懇請", "敬请", "敬請", "请同志们", "請同志們", "不妥之处", "不妥之處"};
     for (size_t i = 0; i < sizeof leads / sizeof *leads; i++)
@@ -342,7 +345,7 @@ static bool is_closing_paragraph(const st_doc *doc, unsigned pi)
         for (size_t i = 0; i < sizeof after / sizeof *after; i++)
             if (starts_with(s + 6, len - 6, after[i])) return true;
     }
-    if (para_chars(doc, pi) <= 200 &&
+    if (st_utf8_count(s, len) <= 200 &&
         (contains(s, len, "批评指正") || contains(s, len, "批評指正") || contains(s, len, "批评帮助") ||
          contains(s, len, "批評幫助")))
         return true;
@@ -385,7 +388,7 @@ static void cut_fields(parser *p)
     st_doc *doc = p->doc;
     size_t doc_end = trim_end(doc, 0, doc->text_len);
 
-    size_t closing_start = p->closing_para < doc->para_count ? doc->paras[p->closing_para].start : doc_end;
+    size_t closing_start = p->closing_pos < doc_end ? p->closing_pos : doc_end;
     doc->closing_start = closing_start;
     doc->closing_end = closing_start < doc_end ? doc_end : closing_start;
 
@@ -419,23 +422,50 @@ static void cut_fields(parser *p)
 }
 
 /* The closing: among the last few paragraphs, the first that reads like one
- * (以上对照检查…, 同志们…, …批评指正), with no marker line after it. */
-static unsigned find_closing(const parser *p)
+ * (以上对照检查…, 同志们…, …批评指正), with no marker line after it; else a
+ * closing sentence at the end of the last paragraph (a flattened copy). */
+static void find_closing(parser *p)
 {
     const st_doc *doc = p->doc;
+    p->closing_para = (unsigned)doc->para_count;
+    p->closing_pos = doc->text_len;
+    if (!doc->para_count) return;
     unsigned window = doc->para_count > 4 ? doc->para_count - 4 : 0;
     if (window < p->title_para + 1) window = p->title_para + 1;
     unsigned last_marker_para = 0;
     bool any_marker = false;
-    for (size_t i = 0; i < doc->lex_count; i++)
+    size_t last_lexeme_end = 0;
+    for (size_t i = 0; i < doc->lex_count; i++) {
         if (doc->lex[i].line_start) {
             last_marker_para = doc->lex[i].para;
             any_marker = true;
         }
+        last_lexeme_end = doc->lex[i].end;
+    }
     if (any_marker && window <= last_marker_para) window = last_marker_para + 1;
-    for (unsigned pi = window; pi < doc->para_count; pi++)
-        if (is_closing_paragraph(doc, pi)) return pi;
-    return (unsigned)doc->para_count;
+    for (unsigned pi = window; pi < doc->para_count; pi++) {
+        const st_para *pp = &doc->paras[pi];
+        if (is_closing_text(doc->text + pp->start, pp->end - pp->start)) {
+            p->closing_para = pi;
+            p->closing_pos = pp->start;
+            return;
+        }
+    }
+    const st_para *lp = &doc->paras[doc->para_count - 1];
+    if (doc->para_count - 1 < p->title_para) return;
+    size_t i = lp->start > last_lexeme_end ? lp->start : last_lexeme_end;
+    while (i < lp->end) {
+        size_t n;
+        uint32_t c = st_utf8_next(doc->text + i, lp->end - i, &n);
+        i += n;
+        if (c != 0x3002 && c != 0xFF01 && c != 0xFF1F) continue;
+        size_t s = skip_space(doc, i, lp->end);
+        if (s < lp->end && is_closing_text(doc->text + s, lp->end - s)) {
+            p->closing_para = (unsigned)doc->para_count - 1;
+            p->closing_pos = s;
+            return;
+        }
+    }
 }
 
 static void build_events(parser *p)
@@ -444,10 +474,10 @@ static void build_events(parser *p)
     p->ev = malloc((doc->lex_count + doc->para_count + 1) * sizeof *p->ev);
     if (!p->ev) abort();
     size_t li = 0;
-    for (unsigned pi = p->title_para; pi <= p->closing_para; pi++) {
+    for (unsigned pi = p->title_para; pi <= doc->para_count; pi++) {
         /* lexemes of earlier paragraphs (title's are skipped) */
         while (li < doc->lex_count && doc->lex[li].para < pi) {
-            if (doc->lex[li].para >= p->title_para) {
+            if (doc->lex[li].para >= p->title_para && doc->lex[li].start < p->closing_pos) {
                 event *e = &p->ev[p->ev_count++];
                 e->pos = doc->lex[li].start;
                 e->lexeme = li;
@@ -455,7 +485,7 @@ static void build_events(parser *p)
             }
             li++;
         }
-        if (pi == p->closing_para) break;
+        if (pi == doc->para_count || doc->paras[pi].start >= p->closing_pos) continue;
         bool marker_first = li < doc->lex_count && doc->lex[li].para == pi && doc->lex[li].line_start;
         if (!marker_first && heading_paragraph_candidate(p, pi)) {
             event *e = &p->ev[p->ev_count++];
@@ -497,7 +527,7 @@ int st_parse_tree(st_doc *doc)
 
     doc->has_title = is_title_paragraph(doc);
     p.title_para = doc->has_title ? 1 : 0;
-    p.closing_para = find_closing(&p);
+    find_closing(&p);
     index_lexemes(&p);
     build_events(&p);
     while (p.i < p.ev_count) parse_children(&p, &doc->root);

@@ -156,6 +156,8 @@ static bool ends_like_title(const line_info *l)
 
 /* Hard-wrapped copies: most lines have (nearly) the same length, well below
  * a normal paragraph's. Returns that width, or 0 when the text is not wrapped. */
+static bool ends_sentence(const line_info *l);
+
 static size_t detect_wrap_width(const line_info *lines, size_t count)
 {
     enum { MAXW = 120 };
@@ -172,13 +174,18 @@ static size_t detect_wrap_width(const line_info *lines, size_t count)
         size_t c = hist[w] + hist[w - 1] + hist[w - 2];
         if (c > best || (c == best && w > best_w)) { best = c; best_w = w; }
     }
+    if (nonblank < 8 || best * 10 < nonblank * 4 || best < 4) return 0;
     /* the widest length of the band is the wrap width */
-    if (best * 10 >= nonblank * 4 && best >= 4) {
-        size_t w = best_w;
-        while (w > best_w - 2 && hist[w] == 0) w--;
-        return w;
+    size_t w = best_w;
+    while (w > best_w - 2 && hist[w] == 0) w--;
+    /* a wrap breaks sentences: most full lines end mid-sentence and run on */
+    size_t runs_on = 0;
+    for (size_t i = 0; i + 1 < count; i++) {
+        const line_info *l = &lines[i];
+        if (l->blank || l->vanished || l->chars + 2 < w || l->chars > w) continue;
+        if (!ends_sentence(l) && !lines[i + 1].blank) runs_on++;
     }
-    return 0;
+    return runs_on * 10 >= nonblank * 3 && runs_on >= 3 ? w : 0;
 }
 
 static bool starts_with_marker(const st_doc *doc, const line_info *l)
@@ -186,6 +193,32 @@ static bool starts_with_marker(const st_doc *doc, const line_info *l)
     st_style s;
     int o;
     return st_marker_at(doc->src + l->start, l->end - l->start, &s, &o) != 0;
+}
+
+/* Does the longest line hold several heading markers (一、 二、 （一） …)? Then
+ * it is a whole speech flattened onto one line rather than a long paragraph. */
+static bool holds_many_headings(const st_doc *doc, const line_info *lines, size_t count, size_t longest)
+{
+    for (size_t i = 0; i < count; i++) {
+        if (lines[i].chars != longest) continue;
+        size_t found = 0;
+        for (size_t pos = lines[i].start; pos < lines[i].end;) {
+            size_t n;
+            uint32_t c = st_utf8_next(doc->src + pos, lines[i].end - pos, &n);
+            if (c == 0x3001 || c == 0xFF08 || c == '(') { /* 、 or an opening parenthesis */
+                st_style style;
+                int ord;
+                size_t back = pos;
+                if (c == 0x3001 && back >= lines[i].start + 3) back -= 3; /* one numeral before 、 */
+                if (st_marker_at(doc->src + back, lines[i].end - back, &style, &ord) &&
+                    (style == ST_STYLE_CN_COMMA || style == ST_STYLE_CN_PAREN))
+                    found++;
+            }
+            pos += n;
+        }
+        return found >= 3;
+    }
+    return false;
 }
 
 /* A flattened speech: the whole text on a line or two. Its paragraph breaks
@@ -267,7 +300,8 @@ int st_segment(st_doc *doc)
     }
 
     size_t wrap = detect_wrap_width(lines, count);
-    bool flattened = nonblank > 0 && nonblank <= 5 && longest > 1500;
+    bool flattened = nonblank > 0 && nonblank <= 5 && longest > 150 && holds_many_headings(doc, lines, count, longest);
+    doc->flattened = flattened;
 
     builder b = {doc, 0};
     size_t para_start = 0;
@@ -286,7 +320,7 @@ int st_segment(st_doc *doc)
         if (wrap && prev && prev->chars + 3 >= wrap && !starts_with_marker(doc, l))
             join = !ends_sentence(prev) && !(prev == first_line && ends_like_title(prev));
         if (prev && !join) end_paragraph(doc, &para_start);
-        if (flattened && l->chars > 200) emit_flattened_line(&b, l, &para_start);
+        if (flattened && l->chars > 150) emit_flattened_line(&b, l, &para_start);
         else emit_range(&b, l->start, l->end);
         prev = l;
     }
