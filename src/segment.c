@@ -10,6 +10,7 @@ typedef struct line_info {
     size_t start, end;   /* content, trimmed, in src */
     size_t chars;        /* characters of kept (non-removed) content */
     uint32_t last, last2; /* last two kept non-space characters (last2 before last) */
+    size_t raw_chars;     /* characters before noise removal: the width it was wrapped at */
     bool vanished;       /* emptied by noise removal: as if it were not there */
     bool blank;
 } line_info;
@@ -166,7 +167,7 @@ static size_t detect_wrap_width(const line_info *lines, size_t count)
     for (size_t i = 0; i < count; i++) {
         if (lines[i].blank || lines[i].vanished) continue;
         nonblank++;
-        if (lines[i].chars <= MAXW) hist[lines[i].chars]++;
+        if (lines[i].raw_chars <= MAXW) hist[lines[i].raw_chars]++;
     }
     if (nonblank < 6) return 0;
     size_t best_w = 0, best = 0;
@@ -182,7 +183,7 @@ static size_t detect_wrap_width(const line_info *lines, size_t count)
     size_t runs_on = 0;
     for (size_t i = 0; i + 1 < count; i++) {
         const line_info *l = &lines[i];
-        if (l->blank || l->vanished || l->chars + 2 < w || l->chars > w) continue;
+        if (l->blank || l->vanished || l->raw_chars + 2 < w || l->raw_chars > w) continue;
         if (!ends_sentence(l) && !lines[i + 1].blank) runs_on++;
     }
     return runs_on * 10 >= nonblank * 3 && runs_on >= 3 ? w : 0;
@@ -291,6 +292,7 @@ int st_segment(st_doc *doc)
         l->start = s;
         l->end = e;
         l->chars = kept_chars(doc, &ri, s, e, &l->last, &l->last2);
+        l->raw_chars = st_utf8_count(doc->src + s, e - s);
         l->blank = l->chars == 0 && !line_touches_removed(doc, ri, s, e);
         l->vanished = l->chars == 0 && !l->blank;
         if (l->chars) nonblank++;
@@ -317,7 +319,7 @@ int st_segment(st_doc *doc)
         }
         bool join = false;
         if (!first_line) first_line = l;
-        if (wrap && prev && prev->chars + 3 >= wrap && !starts_with_marker(doc, l))
+        if (wrap && prev && prev->raw_chars + 3 >= wrap && !starts_with_marker(doc, l))
             join = !ends_sentence(prev) && !(prev == first_line && ends_like_title(prev));
         if (prev && !join) end_paragraph(doc, &para_start);
         if (flattened && l->chars > 150) emit_flattened_line(&b, l, &para_start);
