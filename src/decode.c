@@ -1,21 +1,1175 @@
-/* STUB: replaced by the real decoder (ICU). UTF-8 only, line ends normalised. */
+/* Decode stage: bytes in any supported encoding -> doc->src (UTF-8, line ends \n).
+ *
+ * Order of decisions:
+ *   1. opt->encoding forces an encoding (any ICU converter name).
+ *   2. A byte order mark: UTF-8, UTF-16LE/BE, UTF-32LE/BE.
+ *   3. NUL bytes, or more than 1% C0 control characters (other than \t \n \v
+ *      \f \r): UTF-16 without BOM when the text decodes as plausible UTF-16,
+ *      otherwise binary data.
+ *   4. Valid UTF-8 is UTF-8.
+ *   5. Invalid UTF-8 that is mostly valid multi-byte UTF-8 is broken UTF-8: an
+ *      error at the first bad byte, or U+FFFD with opt->lossy.
+ *   6. Otherwise a heuristic chooses between GB18030 (a superset of GBK and
+ *      GB2312), Big5 and BOM-less UTF-16: each decodes a sample, scored by the
+ *      share of frequent Han characters and CJK punctuation against characters
+ *      that real text rarely has (private use, kana, Greek, Cyrillic, box
+ *      drawing, Hangul) and conversion errors. When nothing looks like Chinese,
+ *      the input is broken UTF-8, unless it has no valid UTF-8 sequence at all
+ *      and ICU's charset detector (ucsdet) is sure of another charset.
+ *
+ * UTF-8 is validated without stores, then copied (line ends fixed when it has a
+ * CR). Other encodings go through ICU in big chunks (ucnv_toUnicode) and are
+ * turned into UTF-8 by hand, which also normalises line ends and tracks where
+ * U+FFFD replacements land. Error offsets are offsets in the input bytes.
+ * doc->traditional is set from the decoded text (traditional-only forms of
+ * frequent characters against simplified-only ones).
+ * No global mutable state: lookup tables are built on the stack per call. */
 #include "internal.h"
+
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <strings.h>
+
+#include <unicode/ucnv.h>
+#include <unicode/ucnv_err.h>
+#include <unicode/ucsdet.h>
+#include <unicode/utypes.h>
+
+/* Frequent Han characters of running Chinese text (general frequency lists plus the
+ * genre), simplified and traditional forms. */
+static const char st_common_han[] =
+    "一七万三上下不与专且世业东两严並个中丰为主举么义之乎乏九也习书乾"
+    "了争事二于五亚些亞交产京亲人什仅今仍从他代令以们件价任企伍众会传"
+    "似但位低住体何作你使來例供依便保信修個們候值做備傳僅像僚價儿元先"
+    "光克兒党入內全兩八公六共关兴兵其具养内再写军农决况准几出击分切划"
+    "列则创初別利别到制刻則前剖創力办功加务动助努劲势勁勇動務勢包化北"
+    "区医區十升半华单南即却卻历压原去参參又及双反发取受变口古另只叫召"
+    "可台史号司吃各合同名后向吗吧听告员呢周命和品响員商問善單嗎器嚴四"
+    "回因团困围固国图國圍圖團土在地场坚型城域執基堅報場境增壓士声处备"
+    "复外多够夠大天太夫央失头奇女她好如始委子字存学孩學它守安完宗官定"
+    "实客害家容密富察實寫对导将將專對導小少尔就尽局层屆届展層履山巡工"
+    "差己已巴市布师希带師帶常干平年并幾广应底府度座廉廣建开式引张弱張"
+    "強强当形影彻往征待很律後得從復徵德徹心必志忘快念态怎思性总息悟情"
+    "想意愛感態慎懂懈應成我或战戰房所手才扎打扣执批找技把抓投护报担拉"
+    "招持指按挥据排採接控推措提握揮摆擊擔據擺支收改攻放政故效敌教敢数"
+    "整敵數文斗料断斯新斷方於施族无日旨早时明易星是显時更書曾最會月有"
+    "朋服望期未本术机杀权李材条来東松极构析林果某查标树样核根格案條检"
+    "業極構標樣樹機檢權次止正此步武歷死段殺母每比民气氣水求江決沒没河"
+    "治況法泛注洁活派流济海消深清源满滿潔濟火点為炼無然煉照營爭爱父爾"
+    "片牢物特率王现班現理生產用由电界留當疫病發白百的益监盡監目直相盾"
+    "省看真眼眾着督矛知矩石研硬确確示社神禁离种科积称程種稱積究空穿突"
+    "立站章笑第等答策筹算管節範籌米类精系紀約紅級素紧細終組結絕給統經"
+    "維緊線總織繞續红约级纪线组细织终经结绕给绝统续维缺罗置署羅美群義"
+    "習老考者而职联聚聯聲職聽育能自至致與興舉良色节花苏英范華营萬落著"
+    "蘇處號虽融行術表被装裝西要見規視親覺觀见观规视觉解言計討記設許評"
+    "話該認語說調談請論謀講證識議護讀變讓计认讨让议记讲许论设证评识话"
+    "该语说请读调谈谋豐象負貫責費資質负责质贯费资走起越足距跟路践踐身"
+    "車軍較輕轉车转轻较辦農边达过运近还这进远连述选逐這通造連進運過道"
+    "達遠遵選還邊那部都醫采里重量金釘針鑽针钉钻長长門開間關门问间队防"
+    "阿际陈降院除险陳隊随際隨險难集雖雙離難電需青非面革音響項須領頭題"
+    "類顯项须领题風风飛飞養首馬驗马验體高鬥麼黃黄黑點黨";
+
+/* Simplified forms that differ from their traditional ones. */
+static const char st_simp_only[] =
+    "万与专业东两严个丰为举么义习书争亚产亲仅从们价众会传体儿党关兴养"
+    "内写军农决况几击则创别办务动劲势区医华单却历压参双发变号后吗听员"
+    "响团围国图场坚声处备复够头学实对导将尔尽层届师带干并广应开张强当"
+    "彻征态总战执护报担挥据摆敌数斗断无时显术机杀权条来极构标树样检气"
+    "没洁济满点炼爱现电监着确离种积称筹类紧红约级纪线组细织终经结绕给"
+    "绝统续维罗职联节苏范营虽装见观规视觉计认讨让议记讲许论设证评识话"
+    "该语说请读调谈谋负责质贯费资践车转轻较边达过运还这进远连选采针钉"
+    "钻长门问间队际陈险随难项须领题风飞马验黄";
+
+/* Traditional forms that are not also simplified characters. */
+static const char st_trad_only[] =
+    "並亞來個們備傳僅價兒內兩別則創勁動務勢區卻參員問單嗎嚴國圍圖團執"
+    "堅報場壓夠學實寫將專對導屆層師帶幾廣張強後從復徵徹愛態應戰採揮擊"
+    "擔據擺敵數斷時書會東條業極構標樣樹機檢權歷殺氣決沒況滿潔濟為無煉"
+    "營爭爾現產當發盡監眾確種稱積節範籌紀約紅級細終組結絕給統經維緊線"
+    "總織繞續羅義習聯聲職聽與興舉華萬蘇處號術裝見規視親覺觀計討記設許"
+    "評話該認語說調談請論謀講證識議護讀變讓豐負貫責費資質踐車軍較輕轉"
+    "辦農這連進運過達遠選還邊醫釘針鑽長門開間關陳隊際隨險雖雙離難電響"
+    "項須領頭題類顯風飛養馬驗體鬥麼黃點黨";
+
+/* ---- tables of Han characters, as bitmaps over U+4E00..U+9FFF ---- */
+
+#define HAN_FIRST 0x4E00u
+#define HAN_LAST 0x9FFFu
+#define HAN_BYTES ((HAN_LAST - HAN_FIRST + 1 + 7) / 8)
+
+typedef struct han_set {
+    uint8_t bits[HAN_BYTES];
+} han_set;
+
+static void han_set_build(han_set *s, const char *utf8)
+{
+    memset(s->bits, 0, sizeof s->bits);
+    size_t len = strlen(utf8), i = 0;
+    while (i < len) {
+        size_t n;
+        uint32_t c = st_utf8_next(utf8 + i, len - i, &n);
+        i += n ? n : 1;
+        if (c >= HAN_FIRST && c <= HAN_LAST) s->bits[(c - HAN_FIRST) >> 3] |= (uint8_t)(1u << ((c - HAN_FIRST) & 7));
+    }
+}
+
+static inline bool han_has(const han_set *s, uint32_t c)
+{
+    return c >= HAN_FIRST && c <= HAN_LAST && ((s->bits[(c - HAN_FIRST) >> 3] >> ((c - HAN_FIRST) & 7)) & 1);
+}
+
+/* ---- errors and places ---- */
+
+__attribute__((format(printf, 6, 7)))
+static int fail(st_error *err, st_status status, size_t off, size_t line, size_t col, const char *fmt, ...)
+{
+    if (err) {
+        memset(err, 0, sizeof *err);
+        err->status = status;
+        err->byte_offset = off;
+        err->line = line;
+        err->column = col;
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->message, sizeof err->message, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+/* Line and column (1-based, column in characters) of the end of decoded text. */
+static void out_place(const char *out, size_t n, size_t *line, size_t *col)
+{
+    size_t l = 1, last = 0;
+    const char *p = out, *end = out + n;
+    while (p < end && (p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+        l++;
+        p++;
+        last = (size_t)(p - out);
+    }
+    *line = l;
+    *col = st_utf8_count(out + last, n - last) + 1;
+}
+
+/* "0xE4 0xB8" for up to 8 bytes, then "…". */
+static void fmt_bytes(char *buf, size_t size, const unsigned char *b, size_t n)
+{
+    size_t o = 0;
+    buf[0] = 0;
+    for (size_t i = 0; i < n && i < 8 && o + 6 < size; i++)
+        o += (size_t)snprintf(buf + o, size - o, "%s0x%02X", i ? " " : "", b[i]);
+    if (n > 8 && o + 5 < size) snprintf(buf + o, size - o, " …");
+}
+
+/* ---- UTF-8 ---- */
+
+/* Length (1..4) of the valid UTF-8 sequence at s, or 0 when it is invalid; then
+ * *sub is the length of its maximal valid prefix (at least 1), which becomes one
+ * U+FFFD (the Unicode "maximal subpart" practice). */
+static inline size_t utf8_check(const unsigned char *s, size_t avail, size_t *sub)
+{
+    unsigned char c = s[0];
+    size_t need;
+    unsigned char lo = 0x80, hi = 0xBF;
+    if (c < 0x80) return 1;
+    if (c < 0xC2) {
+        *sub = 1;
+        return 0;
+    }
+    if (c < 0xE0) {
+        need = 1;
+    } else if (c < 0xF0) {
+        need = 2;
+        if (c == 0xE0) lo = 0xA0;
+        else if (c == 0xED) hi = 0x9F;
+    } else if (c < 0xF5) {
+        need = 3;
+        if (c == 0xF0) lo = 0x90;
+        else if (c == 0xF4) hi = 0x8F;
+    } else {
+        *sub = 1;
+        return 0;
+    }
+    size_t k = 1;
+    for (; k <= need && k < avail; k++) {
+        if (s[k] < lo || s[k] > hi) break;
+        lo = 0x80;
+        hi = 0xBF;
+    }
+    if (k > need) return need + 1;
+    *sub = k;
+    return 0;
+}
+
+#define ONES 0x0101010101010101ull
+#define HIGHS 0x8080808080808080ull
+/* Some byte of w is below n (n <= 128). */
+#define HAS_LESS(w, n) ((((w) - ONES * (n)) & ~(w) & HIGHS) != 0)
+#define HAS_ZERO(w) HAS_LESS(w, 1)
+
+/* Invalid byte runs under --lossy: adjacent bad sequences share one diagnostic. */
+enum { MAX_BAD_DIAGS = 100 };
+
+typedef struct bad_run {
+    st_doc *doc;
+    const char *label;
+    bool open;
+    size_t in_start, in_end, out_start, out_end, nbytes, nrepl;
+    unsigned char bytes[8];
+    size_t reported, dropped, drop_out;
+} bad_run;
+
+static void bad_flush(bad_run *r)
+{
+    if (!r->open) return;
+    r->open = false;
+    if (r->reported >= MAX_BAD_DIAGS) {
+        if (!r->dropped++) r->drop_out = r->out_start;
+        return;
+    }
+    r->reported++;
+    char hex[64];
+    fmt_bytes(hex, sizeof hex, r->bytes, r->nbytes);
+    char count[32] = "";
+    if (r->nbytes > 8) snprintf(count, sizeof count, " (%zu bytes)", r->nbytes);
+    if (r->nrepl == 1)
+        st_add_diag(r->doc, "invalid-bytes", r->out_start, r->out_end,
+                    "invalid %s %s %s%s at byte %zu, replaced by U+FFFD", r->label,
+                    r->nbytes == 1 ? "byte" : "bytes", hex, count, r->in_start);
+    else
+        st_add_diag(r->doc, "invalid-bytes", r->out_start, r->out_end,
+                    "invalid %s bytes %s%s at byte %zu, replaced by %zu U+FFFD", r->label, hex, count,
+                    r->in_start, r->nrepl);
+}
+
+/* A bad sequence of n bytes at input offset in_off became U+FFFD at out_off. */
+static void bad_add(bad_run *r, size_t in_off, const unsigned char *b, size_t n, size_t out_off)
+{
+    if (!(r->open && r->in_end == in_off && r->out_end == out_off)) {
+        bad_flush(r);
+        r->open = true;
+        r->in_start = r->in_end = in_off;
+        r->out_start = r->out_end = out_off;
+        r->nbytes = r->nrepl = 0;
+    }
+    for (size_t i = 0; i < n && r->nbytes + i < sizeof r->bytes; i++) r->bytes[r->nbytes + i] = b[i];
+    r->nbytes += n;
+    r->nrepl++;
+    r->in_end += n;
+    r->out_end += 3;
+}
+
+static void bad_finish(bad_run *r)
+{
+    bad_flush(r);
+    if (r->dropped)
+        st_add_diag(r->doc, "invalid-bytes", r->drop_out, r->drop_out + 3,
+                    "%zu more runs of invalid %s bytes replaced by U+FFFD (not listed one by one)",
+                    r->dropped, r->label);
+}
+
+/* Line and column of input offset `off` when data[0..off) is valid UTF-8. */
+static bool utf8_prefix_place(const unsigned char *in, size_t off, size_t *line, size_t *col)
+{
+    size_t l = 1, c = 1, i = 0;
+    while (i < off) {
+        size_t sub, n = utf8_check(in + i, off - i, &sub);
+        if (!n) return false;
+        if (in[i] == '\n' || in[i] == '\r') {
+            if (in[i] == '\r' && i + 1 < off && in[i + 1] == '\n') i++;
+            l++;
+            c = 1;
+        } else {
+            c++;
+        }
+        i += n;
+    }
+    *line = l;
+    *col = c;
+    return true;
+}
+
+/* Length of the longest valid UTF-8 prefix of in[0..len); *has_cr tells
+ * whether that prefix holds a CR. No stores: this is the fast path. */
+static size_t utf8_valid_prefix(const unsigned char *in, size_t len, bool *has_cr)
+{
+    size_t i = 0;
+    bool cr = false;
+    while (i < len) {
+        unsigned char c = in[i];
+        if (c < 0x80) {
+            /* an ASCII run, 8 bytes at a time */
+            cr |= c == '\r';
+            i++;
+            while (i + 8 <= len) {
+                uint64_t w;
+                memcpy(&w, in + i, 8);
+                if (w & HIGHS) break;
+                cr |= HAS_ZERO(w ^ (ONES * '\r'));
+                i += 8;
+            }
+            continue;
+        }
+        /* the common case of CJK text: a run of 3-byte sequences with leads
+         * E1..EC, EE, EF (no special second-byte ranges), one word each */
+        if (c >= 0xE1) {
+            size_t j = i;
+            while (j + 4 <= len) {
+                uint32_t w = (uint32_t)in[j] | (uint32_t)in[j + 1] << 8 | (uint32_t)in[j + 2] << 16;
+                if ((w & 0xC0C0F0u) != 0x8080E0u || (w & 0xFFu) == 0xE0u || (w & 0xFFu) == 0xEDu) break;
+                j += 3;
+            }
+            if (j > i) {
+                i = j;
+                continue;
+            }
+        }
+        size_t sub, n = utf8_check(in + i, len - i, &sub);
+        if (!n) break;
+        i += n;
+    }
+    *has_cr = cr;
+    return i;
+}
+
+/* Copy in[0..len) to out turning CRLF and CR into LF; returns the length. */
+static size_t copy_lines(char *out, const unsigned char *in, size_t len)
+{
+    size_t i = 0, o = 0;
+    while (i < len) {
+        const unsigned char *cr = memchr(in + i, '\r', len - i);
+        size_t n = cr ? (size_t)(cr - in) - i : len - i;
+        memcpy(out + o, in + i, n);
+        o += n;
+        i += n;
+        if (!cr) break;
+        out[o++] = '\n';
+        i++;
+        if (i < len && in[i] == '\n') i++;
+    }
+    return o;
+}
+
+/* Decode UTF-8 in[0..len) into doc->src; `base` is the input offset of in[0]
+ * (after a BOM). CRLF and CR become LF. Returns 0, or -1 with *err filled. */
+static int decode_utf8(st_doc *doc, const unsigned char *in, size_t len, size_t base, bool lossy,
+                       const char *suffix, st_error *err)
+{
+    bool has_cr;
+    size_t good = utf8_valid_prefix(in, len, &has_cr);
+    if (good == len) {
+        char *out = malloc(len + 1);
+        if (!out) return fail(err, ST_ERR_NOMEM, 0, 0, 0, "out of memory (%zu bytes)", len + 1);
+        size_t o = len;
+        if (has_cr) o = copy_lines(out, in, len);
+        else memcpy(out, in, len);
+        out[o] = 0;
+        doc->src = out;
+        doc->src_len = o;
+        return 0;
+    }
+    if (!lossy) {
+        size_t i = good, sub = 1, line = 0, col = 0;
+        unsigned char c = in[i];
+        utf8_check(in + i, len - i, &sub);
+        utf8_prefix_place(in, good, &line, &col);
+        char hex[64];
+        fmt_bytes(hex, sizeof hex, in + i, sub);
+        if (i + sub == len && c >= 0xC2 && c <= 0xF4)
+            return fail(err, ST_ERR_DECODE, base + i, line, col,
+                        "incomplete UTF-8 sequence %s at the end of the input, byte %zu "
+                        "(line %zu, column %zu)%s",
+                        hex, base + i, line, col, suffix);
+        if (sub == 1)
+            return fail(err, ST_ERR_DECODE, base + i, line, col,
+                        "invalid UTF-8 byte 0x%02X at byte %zu (line %zu, column %zu)%s", c, base + i, line,
+                        col, suffix);
+        return fail(err, ST_ERR_DECODE, base + i, line, col,
+                    "incomplete UTF-8 sequence %s at byte %zu (line %zu, column %zu)%s", hex, base + i, line,
+                    col, suffix);
+    }
+
+    /* --lossy: the slow path, byte by byte */
+    size_t cap = len + len / 4 + 16;
+    char *out = malloc(cap);
+    if (!out) return fail(err, ST_ERR_NOMEM, 0, 0, 0, "out of memory (%zu bytes)", cap);
+    size_t i = 0, o = 0;
+    bad_run run = {.doc = doc, .label = "UTF-8"};
+    while (i < len) {
+        unsigned char c = in[i];
+        if (c < 0x80) {
+            if (c == '\r') {
+                out[o++] = '\n';
+                i++;
+                if (i < len && in[i] == '\n') i++;
+            } else {
+                out[o++] = (char)c;
+                i++;
+            }
+            continue;
+        }
+        size_t sub = 0, n = utf8_check(in + i, len - i, &sub);
+        if (n) {
+            memcpy(out + o, in + i, n);
+            o += n;
+            i += n;
+            continue;
+        }
+        /* U+FFFD is 3 bytes where the bad sequence may be 1 */
+        size_t need = o + 3 + (len - i - sub) + 1;
+        if (need > cap) {
+            size_t nc = cap + cap / 2 > need ? cap + cap / 2 : need;
+            char *p = realloc(out, nc);
+            if (!p) {
+                free(out);
+                return fail(err, ST_ERR_NOMEM, 0, 0, 0, "out of memory (%zu bytes)", nc);
+            }
+            out = p;
+            cap = nc;
+        }
+        bad_add(&run, base + i, in + i, sub, o);
+        memcpy(out + o, "\xEF\xBF\xBD", 3);
+        o += 3;
+        i += sub;
+    }
+    bad_finish(&run);
+    out[o] = 0;
+    doc->src = out;
+    doc->src_len = o;
+    return 0;
+}
+
+/* Count valid multi-byte UTF-8 sequences and invalid ones in the first MB from
+ * the first byte >= 0x80 (returned in *first_high). */
+static void utf8_census(const unsigned char *in, size_t len, size_t *valid, size_t *invalid, size_t *first_high)
+{
+    size_t v = 0, bad = 0, i = 0, fh = len, stop = len;
+    while (i < stop) {
+        if (in[i] < 0x80) {
+            i++;
+            continue;
+        }
+        if (fh == len) {
+            fh = i;
+            if (len - fh > (1u << 20)) stop = fh + (1u << 20);
+        }
+        size_t sub = 0, n = utf8_check(in + i, len - i, &sub);
+        if (n) {
+            v++;
+            i += n;
+        } else {
+            bad++;
+            i += sub;
+        }
+    }
+    *valid = v;
+    *invalid = bad;
+    *first_high = fh;
+}
+
+/* ---- binary data ---- */
+
+static inline bool is_bad_ctrl(uint32_t c)
+{
+    /* C0 controls other than \t \n \v \f \r */
+    return c < 0x20 && !(c >= '\t' && c <= '\r');
+}
+
+typedef struct ctrl_scan {
+    bool has_nul;
+    size_t first_nul, first_ctrl, ctrl;
+    uint32_t ctrl_char;
+} ctrl_scan;
+
+static inline void ctrl_note(ctrl_scan *r, uint32_t c, size_t off)
+{
+    if (c == 0) {
+        if (!r->has_nul) {
+            r->has_nul = true;
+            r->first_nul = off;
+        }
+    } else if (is_bad_ctrl(c)) {
+        if (!r->ctrl++) {
+            r->first_ctrl = off;
+            r->ctrl_char = c;
+        }
+    }
+}
+
+/* Bytes of an ASCII-compatible encoding: no multi-byte character has a byte
+ * below 0x20 in UTF-8, GB18030, GBK or Big5. */
+static void scan_bytes(const unsigned char *p, size_t len, size_t base, bool allow_esc, ctrl_scan *r)
+{
+    memset(r, 0, sizeof *r);
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        if (!HAS_LESS(w, 0x20)) continue;
+        for (size_t k = 0; k < 8; k++)
+            if (p[i + k] < 0x20 && !(allow_esc && p[i + k] == 0x1B)) ctrl_note(r, p[i + k], base + i + k);
+    }
+    for (; i < len; i++)
+        if (p[i] < 0x20 && !(allow_esc && p[i] == 0x1B)) ctrl_note(r, p[i], base + i);
+}
+
+/* Code units of UTF-16 (size 2) or UTF-32 (size 4). */
+static void scan_units(const unsigned char *p, size_t len, size_t base, int size, bool be, ctrl_scan *r)
+{
+    memset(r, 0, sizeof *r);
+    for (size_t i = 0; i + (size_t)size <= len; i += (size_t)size) {
+        uint32_t v;
+        if (size == 2) v = be ? (uint32_t)p[i] << 8 | p[i + 1] : (uint32_t)p[i + 1] << 8 | p[i];
+        else if (be) v = (uint32_t)p[i] << 24 | (uint32_t)p[i + 1] << 16 | (uint32_t)p[i + 2] << 8 | p[i + 3];
+        else v = (uint32_t)p[i + 3] << 24 | (uint32_t)p[i + 2] << 16 | (uint32_t)p[i + 1] << 8 | p[i];
+        if (v < 0x20) ctrl_note(r, v, base + i);
+    }
+}
+
+/* Fails with ST_ERR_BINARY on a NUL or on a high share of control characters.
+ * `in` is the whole input, for places when the prefix is UTF-8. */
+static int check_binary(const ctrl_scan *r, size_t len, const unsigned char *in, bool ascii_compat, st_error *err)
+{
+    size_t line = 0, col = 0;
+    char where[64] = "";
+    if (r->has_nul) {
+        if (ascii_compat && utf8_prefix_place(in, r->first_nul, &line, &col))
+            snprintf(where, sizeof where, " (line %zu, column %zu)", line, col);
+        else
+            line = col = 0;
+        return fail(err, ST_ERR_BINARY, r->first_nul, line, col,
+                    "binary data (NUL %s) at byte %zu%s: not a text file", ascii_compat ? "byte" : "character",
+                    r->first_nul, where);
+    }
+    /* a few stray controls are tolerated; more than 1% of the input is junk */
+    if (r->ctrl >= 3 && r->ctrl * 100 > len) {
+        if (ascii_compat && utf8_prefix_place(in, r->first_ctrl, &line, &col))
+            snprintf(where, sizeof where, " (line %zu, column %zu)", line, col);
+        else
+            line = col = 0;
+        return fail(err, ST_ERR_BINARY, r->first_ctrl, line, col,
+                    "binary data (control character 0x%02X) at byte %zu%s: %zu control characters "
+                    "in %zu bytes, not a text file",
+                    (unsigned)r->ctrl_char, r->first_ctrl, where, r->ctrl, len);
+    }
+    return 0;
+}
+
+/* ---- ICU ---- */
+
+/* UTF-8 output being built from UTF-16 chunks. */
+typedef struct u8out {
+    char *p;
+    size_t len, cap;
+    uint32_t hi;     /* pending high surrogate */
+    bool cr;         /* last character was CR (emitted as LF) */
+    bool started;    /* some character was seen: a later U+FEFF is kept */
+} u8out;
+
+static void u8_reserve(u8out *o, size_t extra)
+{
+    o->p = st_grow(o->p, &o->cap, o->len + extra + 1, 1);
+}
+
+static inline unsigned char *put_fffd(unsigned char *p)
+{
+    p[0] = 0xEF;
+    p[1] = 0xBF;
+    p[2] = 0xBD;
+    return p + 3;
+}
+
+static inline unsigned char *put_4(unsigned char *p, uint32_t c)
+{
+    p[0] = (unsigned char)(0xF0 | (c >> 18));
+    p[1] = (unsigned char)(0x80 | ((c >> 12) & 0x3F));
+    p[2] = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
+    p[3] = (unsigned char)(0x80 | (c & 0x3F));
+    return p + 4;
+}
+
+/* Append UTF-16 units as UTF-8, CRLF and CR as LF. State lives in locals in
+ * the loop (stores through p may alias *o). */
+static void u8_append(u8out *o, const UChar *u, size_t n)
+{
+    if (!n) return;
+    u8_reserve(o, 3 * n + 4);
+    size_t k = 0;
+    unsigned char *p = (unsigned char *)o->p + o->len;
+    bool cr = o->cr;
+    if (!o->started) {
+        o->started = true;
+        if (u[0] == 0xFEFF) k = 1; /* a byte order mark */
+    }
+    if (o->hi) { /* a pair split between chunks */
+        uint32_t h = o->hi;
+        o->hi = 0;
+        cr = false;
+        if (k < n && u[k] >= 0xDC00 && u[k] <= 0xDFFF) {
+            p = put_4(p, 0x10000 + ((h - 0xD800) << 10) + (u[k] - 0xDC00u));
+            k++;
+        } else {
+            p = put_fffd(p);
+        }
+    }
+    for (; k < n; k++) {
+        uint32_t c = u[k];
+        if (c >= 0x800) {
+            cr = false;
+            if (c - 0xD800u >= 0x800u) {
+                p[0] = (unsigned char)(0xE0 | (c >> 12));
+                p[1] = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
+                p[2] = (unsigned char)(0x80 | (c & 0x3F));
+                p += 3;
+            } else if (c <= 0xDBFF && k + 1 == n) {
+                o->hi = c; /* its pair comes with the next chunk */
+            } else if (c <= 0xDBFF && u[k + 1] >= 0xDC00 && u[k + 1] <= 0xDFFF) {
+                p = put_4(p, 0x10000 + ((c - 0xD800) << 10) + (u[k + 1] - 0xDC00u));
+                k++;
+            } else {
+                p = put_fffd(p); /* unpaired surrogate */
+            }
+        } else if (c >= 0x80) {
+            cr = false;
+            p[0] = (unsigned char)(0xC0 | (c >> 6));
+            p[1] = (unsigned char)(0x80 | (c & 0x3F));
+            p += 2;
+        } else if (c == '\n' && cr) {
+            cr = false;
+        } else {
+            cr = c == '\r';
+            *p++ = cr ? '\n' : (unsigned char)c;
+        }
+    }
+    o->cr = cr;
+    o->len = (size_t)(p - (unsigned char *)o->p);
+}
+
+static void u8_flush_hi(u8out *o)
+{
+    if (!o->hi) return;
+    o->hi = 0;
+    u8_reserve(o, 3);
+    put_fffd((unsigned char *)o->p + o->len);
+    o->len += 3;
+}
+
+static bool is_conv_error(UErrorCode e)
+{
+    return e == U_ILLEGAL_CHAR_FOUND || e == U_INVALID_CHAR_FOUND || e == U_TRUNCATED_CHAR_FOUND;
+}
+
+enum { CHUNK_UCHARS = 64 * 1024 };
+
+/* Decode data[0..len) with an open converter into doc->src; `base` is the input
+ * offset of data[0]. A leading U+FEFF is dropped. */
+static int decode_icu(st_doc *doc, UConverter *cnv, const char *data, size_t len, size_t base,
+                      bool lossy, const char *label, const char *suffix, st_error *err)
+{
+    UErrorCode e = U_ZERO_ERROR;
+    ucnv_setToUCallBack(cnv, UCNV_TO_U_CALLBACK_STOP, NULL, NULL, NULL, &e);
+    ucnv_resetToUnicode(cnv);
+    if (U_FAILURE(e)) return fail(err, ST_ERR_ENCODING, 0, 0, 0, "ICU: %s", u_errorName(e));
+    UChar *chunk = malloc(CHUNK_UCHARS * sizeof *chunk);
+    if (!chunk) return fail(err, ST_ERR_NOMEM, 0, 0, 0, "out of memory");
+    u8out o = {0};
+    u8_reserve(&o, len + len / 2 + 16);
+    bad_run run = {.doc = doc, .label = label};
+    const char *s = data, *lim = data + len;
+    int rc = 0;
+    for (;;) {
+        UChar *t = chunk;
+        e = U_ZERO_ERROR;
+        ucnv_toUnicode(cnv, &t, chunk + CHUNK_UCHARS, &s, lim, NULL, true, &e);
+        u8_append(&o, chunk, (size_t)(t - chunk));
+        if (e == U_BUFFER_OVERFLOW_ERROR) continue;
+        if (U_SUCCESS(e)) break;
+        if (!is_conv_error(e)) {
+            rc = fail(err, ST_ERR_DECODE, base + (size_t)(s - data), 0, 0, "%s conversion failed: %s",
+                      label, u_errorName(e));
+            break;
+        }
+        unsigned char bad[32];
+        int8_t bn = (int8_t)sizeof bad;
+        UErrorCode e2 = U_ZERO_ERROR;
+        ucnv_getInvalidChars(cnv, (char *)bad, &bn, &e2);
+        if (U_FAILURE(e2) || bn < 0) bn = 0;
+        size_t done = (size_t)(s - data);
+        size_t nb = (size_t)bn <= done ? (size_t)bn : done;
+        size_t off = base + done - nb;
+        u8_flush_hi(&o);
+        if (!lossy) {
+            size_t line, col;
+            out_place(o.p, o.len, &line, &col);
+            char hex[64];
+            fmt_bytes(hex, sizeof hex, bad, nb);
+            if (e == U_TRUNCATED_CHAR_FOUND)
+                rc = fail(err, ST_ERR_DECODE, off, line, col,
+                          "incomplete %s sequence %s at the end of the input, byte %zu "
+                          "(line %zu, column %zu)%s",
+                          label, hex, off, line, col, suffix);
+            else
+                rc = fail(err, ST_ERR_DECODE, off, line, col,
+                          "invalid %s %s %s at byte %zu (line %zu, column %zu)%s", label,
+                          nb == 1 ? "byte" : "bytes", hex, off, line, col, suffix);
+            break;
+        }
+        u8_reserve(&o, 3);
+        bad_add(&run, off, bad, nb, o.len);
+        put_fffd((unsigned char *)o.p + o.len);
+        o.len += 3;
+        o.cr = false;
+        o.started = true;
+    }
+    free(chunk);
+    if (rc) {
+        free(o.p);
+        return rc;
+    }
+    u8_flush_hi(&o);
+    bad_finish(&run);
+    o.p[o.len] = 0;
+    if (o.cap > o.len + 4096 && o.cap / 8 > o.len / 7) {
+        char *q = realloc(o.p, o.len + 1);
+        if (q) o.p = q;
+    }
+    doc->src = o.p;
+    doc->src_len = o.len;
+    return 0;
+}
+
+/* A readable, library-owned (static) name for a converter's canonical name. */
+static const char *nice_name(const char *canon)
+{
+    static const char *const ours[] = {"UTF-8", "UTF-16LE", "UTF-16BE", "UTF-32LE", "UTF-32BE",
+                                       "GB18030", "Big5"};
+    UErrorCode e = U_ZERO_ERROR;
+    const char *n = ucnv_getStandardName(canon, "MIME", &e);
+    if (!n || U_FAILURE(e)) {
+        e = U_ZERO_ERROR;
+        n = ucnv_getStandardName(canon, "IANA", &e);
+    }
+    if (!n || U_FAILURE(e)) {
+        e = U_ZERO_ERROR;
+        n = ucnv_getAlias(canon, 0, &e);
+    }
+    if (!n || U_FAILURE(e)) return "unknown";
+    for (size_t i = 0; i < sizeof ours / sizeof *ours; i++)
+        if (!strcasecmp(n, ours[i])) return ours[i];
+    return n;
+}
+
+/* ---- detection ---- */
+
+enum { SAMPLE_BYTES = 64 * 1024 };
+
+typedef struct score_acc {
+    size_t chars, nonascii, common, weird, errors, ascii_text;
+} score_acc;
+
+static inline void score_cp(score_acc *a, const han_set *common, uint32_t c)
+{
+    a->chars++;
+    if (c < 0x80) {
+        if (c >= 0x20 || (c >= '\t' && c <= '\r')) a->ascii_text++;
+        else a->weird++;
+        return;
+    }
+    a->nonascii++;
+    if (han_has(common, c) || (c >= 0x3000 && c <= 0x303F) || (c >= 0xFF01 && c <= 0xFF5E) ||
+        (c >= 0x2010 && c <= 0x2027) || c == 0xB7 || (c >= 0x2460 && c <= 0x2473))
+        a->common++;
+    else if ((c >= 0x80 && c <= 0x9F) ||     /* C1 controls */
+             (c >= 0x100 && c <= 0x52F) ||   /* Latin extended, IPA, Greek, Cyrillic */
+             (c >= 0x1100 && c <= 0x11FF) || /* Hangul jamo */
+             (c >= 0x2500 && c <= 0x257F) || /* box drawing */
+             (c >= 0x3040 && c <= 0x30FF) || /* kana */
+             (c >= 0x3130 && c <= 0x318F) || (c >= 0xAC00 && c <= 0xD7AF) || /* Hangul */
+             (c >= 0xD800 && c <= 0xF8FF) || /* surrogates, private use */
+             c == 0xFFFD || c >= 0xF0000)
+        a->weird++;
+}
+
+/* Frequent characters raise the score, rare scripts and errors lower it. */
+static double score_of(const score_acc *a)
+{
+    size_t den = a->nonascii + a->errors;
+    if (!den) return 0;
+    return ((double)a->common - (double)a->weird - 3.0 * (double)a->errors) / (double)den;
+}
+
+/* Decode a sample with ICU converter `name`, counting errors, and score it. */
+static void score_icu(const char *name, const char *data, size_t n, bool flush, const han_set *common,
+                      score_acc *a)
+{
+    memset(a, 0, sizeof *a);
+    UErrorCode e = U_ZERO_ERROR;
+    UConverter *cnv = ucnv_open(name, &e);
+    if (U_FAILURE(e) || !cnv) {
+        a->errors = n ? n : 1;
+        return;
+    }
+    ucnv_setToUCallBack(cnv, UCNV_TO_U_CALLBACK_STOP, NULL, NULL, NULL, &e);
+    UChar buf[4096];
+    const char *s = data, *lim = data + n;
+    uint32_t hi = 0;
+    for (;;) {
+        UChar *t = buf;
+        e = U_ZERO_ERROR;
+        ucnv_toUnicode(cnv, &t, buf + sizeof buf / sizeof *buf, &s, lim, NULL, flush, &e);
+        for (UChar *q = buf; q < t; q++) {
+            uint32_t c = *q;
+            if (hi) {
+                if (c >= 0xDC00 && c <= 0xDFFF) {
+                    score_cp(a, common, 0x10000 + ((hi - 0xD800) << 10) + (c - 0xDC00));
+                    hi = 0;
+                    continue;
+                }
+                score_cp(a, common, 0xFFFD);
+                hi = 0;
+            }
+            if (c >= 0xD800 && c <= 0xDBFF) hi = c;
+            else score_cp(a, common, c);
+        }
+        if (e == U_BUFFER_OVERFLOW_ERROR) continue;
+        if (is_conv_error(e)) {
+            a->errors++;
+            continue;
+        }
+        break;
+    }
+    ucnv_close(cnv);
+}
+
+static int confidence_of(double best, double second)
+{
+    if (second < 0) second = 0;
+    double a = best / 0.5, m = (best - second) / 0.4;
+    if (a > 1) a = 1;
+    if (a < 0) a = 0;
+    if (m > 1) m = 1;
+    if (m < 0) m = 0;
+    int c = (int)(100 * (0.5 * a + 0.5 * m) + 0.5);
+    return c > 99 ? 99 : c < 1 ? 1 : c;
+}
+
+typedef struct candidate {
+    const char *icu;   /* converter name */
+    const char *label; /* static name for doc->encoding */
+    score_acc acc;
+    double score;
+} candidate;
+
+/* UTF-16 without BOM, for input with NUL bytes or with many bytes below 0x20
+ * (CJK code units such as U+4E0x have them). The decoded text must score at
+ * least min_score, or be mostly ASCII with its zero bytes on one side. */
+static bool detect_utf16(const char *data, size_t len, const han_set *common, double min_score, bool *be,
+                         int *conf)
+{
+    size_t n = len < SAMPLE_BYTES ? len : SAMPLE_BYTES;
+    n &= ~(size_t)1;
+    if (n < 2) return false;
+    size_t zeven = 0, zodd = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!data[i]) {
+            if (i & 1) zodd++;
+            else zeven++;
+        }
+    candidate c[2] = {{"UTF-16LE", "UTF-16LE", {0}, 0}, {"UTF-16BE", "UTF-16BE", {0}, 0}};
+    bool ok[2];
+    for (int k = 0; k < 2; k++) {
+        score_icu(c[k].icu, data, n, n == len, common, &c[k].acc);
+        c[k].score = score_of(&c[k].acc);
+        const score_acc *a = &c[k].acc;
+        /* ASCII text has its zero bytes on one side: odd offsets in LE */
+        size_t mine = k ? zeven : zodd, other = k ? zodd : zeven;
+        bool parity = mine > 4 * other && a->ascii_text * 2 >= a->chars;
+        ok[k] = a->errors == 0 && a->weird * 20 <= a->chars && (c[k].score >= min_score || parity);
+    }
+    int k;
+    if (ok[0] && ok[1]) k = c[1].score > c[0].score ? 1 : 0;
+    else if (ok[0]) k = 0;
+    else if (ok[1]) k = 1;
+    else return false;
+    *be = k == 1;
+    if (c[k].acc.nonascii && c[k].acc.nonascii * 4 >= c[k].acc.chars)
+        *conf = confidence_of(c[k].score, c[1 - k].score);
+    else
+        *conf = ok[1 - k] ? 50 : 90; /* mostly ASCII: the zero bytes tell */
+    return true;
+}
+
+/* ICU's charset detector, for input that does not look like Chinese in any of
+ * our candidates. */
+static bool detect_icu_csd(const char *data, size_t n, const han_set *common, const char **label, int *conf)
+{
+    UErrorCode e = U_ZERO_ERROR;
+    UCharsetDetector *d = ucsdet_open(&e);
+    if (U_FAILURE(e) || !d) return false;
+    ucsdet_setText(d, data, (int32_t)n, &e);
+    int32_t count = 0;
+    const UCharsetMatch **m = ucsdet_detectAll(d, &count, &e);
+    bool found = false;
+    for (int32_t i = 0; U_SUCCESS(e) && i < count && !found; i++) {
+        UErrorCode e2 = U_ZERO_ERROR;
+        const char *name = ucsdet_getName(m[i], &e2);
+        int32_t c = ucsdet_getConfidence(m[i], &e2);
+        if (U_FAILURE(e2) || !name || c < 50) break;
+        if (!strncasecmp(name, "UTF-", 4)) continue;
+        UConverter *cnv = ucnv_open(name, &e2);
+        if (U_FAILURE(e2) || !cnv) continue;
+        const char *nice = nice_name(ucnv_getName(cnv, &e2));
+        ucnv_close(cnv);
+        score_acc a;
+        score_icu(nice, data, n, false, common, &a);
+        if (a.errors || a.weird) continue;
+        *label = nice;
+        *conf = c > 99 ? 99 : c;
+        found = true;
+    }
+    ucsdet_close(d);
+    return found;
+}
+
+/* ---- drivers ---- */
+
+static void set_result(st_doc *doc, const char *enc, const char *source, int conf)
+{
+    doc->encoding = enc;
+    doc->encoding_source = source;
+    doc->confidence = conf;
+}
+
+/* Open a converter by name and decode everything with it. */
+static int decode_with(st_doc *doc, const char *icu, const char *data, size_t len, size_t base,
+                       bool lossy, const char *label, const char *suffix, st_error *err)
+{
+    UErrorCode e = U_ZERO_ERROR;
+    UConverter *cnv = ucnv_open(icu, &e);
+    if (U_FAILURE(e) || !cnv)
+        return fail(err, ST_ERR_ENCODING, 0, 0, 0, "ICU has no converter for %s (%s)", icu, u_errorName(e));
+    int rc = decode_icu(doc, cnv, data, len, base, lossy, label, suffix, err);
+    ucnv_close(cnv);
+    return rc;
+}
+
+static int decode_forced(st_doc *doc, const char *data, size_t len, const char *name, bool lossy,
+                         st_error *err)
+{
+    const unsigned char *u = (const unsigned char *)data;
+    UErrorCode e = U_ZERO_ERROR;
+    UConverter *cnv = ucnv_open(name, &e);
+    if (U_FAILURE(e) || !cnv)
+        return fail(err, ST_ERR_ENCODING, 0, 0, 0,
+                    "unknown encoding \"%s\" (expected an ICU converter name such as UTF-8, "
+                    "GB18030, GBK, Big5, UTF-16LE)",
+                    name);
+    e = U_ZERO_ERROR;
+    const char *canon = ucnv_getName(cnv, &e);
+    const char *label = nice_name(canon);
+    set_result(doc, label, "forced", 100);
+    ctrl_scan cs;
+    int rc;
+    if (!strcmp(canon, "UTF-8")) {
+        ucnv_close(cnv);
+        size_t skip = len >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3) ? 3 : 0;
+        scan_bytes(u + skip, len - skip, skip, false, &cs);
+        if ((rc = check_binary(&cs, len, u, true, err))) return rc;
+        return decode_utf8(doc, u + skip, len - skip, skip, lossy, "", err);
+    }
+    if (!strncmp(canon, "UTF-16", 6) || !strncmp(canon, "UTF-32", 6)) {
+        int size = canon[4] == '1' ? 2 : 4;
+        bool be = !strstr(canon, "LE");
+        if (!canon[6]) { /* byte order from a BOM, else big-endian */
+            if (size == 2) be = !(len >= 2 && u[0] == 0xFF && u[1] == 0xFE);
+            else be = !(len >= 4 && u[0] == 0xFF && u[1] == 0xFE && !u[2] && !u[3]);
+        }
+        scan_units(u, len, 0, size, be, &cs);
+        if ((rc = check_binary(&cs, len, u, false, err))) {
+            ucnv_close(cnv);
+            return rc;
+        }
+    } else if (ucnv_getMinCharSize(cnv) == 1) {
+        scan_bytes(u, len, 0, ucnv_getType(cnv) == UCNV_ISO_2022, &cs);
+        if ((rc = check_binary(&cs, len, u, true, err))) {
+            ucnv_close(cnv);
+            return rc;
+        }
+    }
+    rc = decode_icu(doc, cnv, data, len, 0, lossy, label, "; encoding forced", err);
+    ucnv_close(cnv);
+    /* stateful encodings (UTF-7, ISO-2022, ...) can spell NUL without a 0 byte */
+    const char *nul = rc ? NULL : memchr(doc->src, 0, doc->src_len);
+    if (nul) {
+        size_t line, col;
+        out_place(doc->src, (size_t)(nul - doc->src), &line, &col);
+        return fail(err, ST_ERR_BINARY, 0, line, col,
+                    "binary data (NUL character) at line %zu, column %zu of the decoded text", line, col);
+    }
+    return rc;
+}
+
+static int decode_bom(st_doc *doc, const char *data, size_t len, size_t bom, const char *enc, int size,
+                      bool be, bool lossy, st_error *err)
+{
+    const unsigned char *u = (const unsigned char *)data;
+    ctrl_scan cs;
+    int rc;
+    set_result(doc, enc, "bom", 100);
+    if (size == 1) {
+        scan_bytes(u + bom, len - bom, bom, false, &cs);
+        if ((rc = check_binary(&cs, len, u, true, err))) return rc;
+        return decode_utf8(doc, u + bom, len - bom, bom, lossy, "", err);
+    }
+    scan_units(u + bom, len - bom, bom, size, be, &cs);
+    if ((rc = check_binary(&cs, len, u, false, err))) return rc;
+    return decode_with(doc, enc, data + bom, len - bom, bom, lossy, enc, "; encoding from the byte order mark", err);
+}
+
+static int decode_auto(st_doc *doc, const char *data, size_t len, bool lossy, st_error *err)
+{
+    const unsigned char *u = (const unsigned char *)data;
+    int rc;
+    if (len >= 3 && u[0] == 0xEF && u[1] == 0xBB && u[2] == 0xBF)
+        return decode_bom(doc, data, len, 3, "UTF-8", 1, false, lossy, err);
+    if (len >= 4 && u[0] == 0xFF && u[1] == 0xFE && !u[2] && !u[3])
+        return decode_bom(doc, data, len, 4, "UTF-32LE", 4, false, lossy, err);
+    if (len >= 4 && !u[0] && !u[1] && u[2] == 0xFE && u[3] == 0xFF)
+        return decode_bom(doc, data, len, 4, "UTF-32BE", 4, true, lossy, err);
+    if (len >= 2 && u[0] == 0xFF && u[1] == 0xFE)
+        return decode_bom(doc, data, len, 2, "UTF-16LE", 2, false, lossy, err);
+    if (len >= 2 && u[0] == 0xFE && u[1] == 0xFF)
+        return decode_bom(doc, data, len, 2, "UTF-16BE", 2, true, lossy, err);
+
+    ctrl_scan cs;
+    scan_bytes(u, len, 0, false, &cs);
+    han_set common; /* built when needed */
+    bool many_ctrl = cs.ctrl >= 3 && cs.ctrl * 100 > len;
+    if (cs.has_nul || many_ctrl) {
+        han_set_build(&common, st_common_han);
+        /* not text, unless it is UTF-16 without a byte order mark */
+        bool be;
+        int conf;
+        if (detect_utf16(data, len, &common, cs.has_nul ? 0.3 : 0.5, &be, &conf)) {
+            const char *enc = be ? "UTF-16BE" : "UTF-16LE";
+            set_result(doc, enc, "detected", conf);
+            scan_units(u, len, 0, 2, be, &cs);
+            if ((rc = check_binary(&cs, len, u, false, err))) return rc;
+            char suffix[96];
+            snprintf(suffix, sizeof suffix, "; encoding detected as %s (no byte order mark), confidence %d%%",
+                     enc, conf);
+            return decode_with(doc, enc, data, len, 0, lossy, enc, suffix, err);
+        }
+        if ((rc = check_binary(&cs, len, u, true, err))) return rc;
+    }
+
+    /* valid UTF-8 is UTF-8 */
+    set_result(doc, "UTF-8", "default", 100);
+    st_error utf8_err;
+    if (!decode_utf8(doc, u, len, 0, false, "", &utf8_err)) return 0;
+
+    /* Invalid UTF-8: broken UTF-8, or another encoding? In GB18030 or Big5 text
+     * only about one character in five happens to form a valid UTF-8 sequence. */
+    size_t valid, invalid, fh;
+    utf8_census(u, len, &valid, &invalid, &fh);
+    bool broken_utf8 = valid >= 4 * invalid;
+    const char *label = NULL, *icu = NULL;
+    int conf = 0;
+    if (!broken_utf8) {
+        if (!cs.has_nul && !many_ctrl) han_set_build(&common, st_common_han);
+        /* score candidates on a sample from the first non-ASCII byte */
+        size_t start = fh & ~(size_t)1;
+        size_t n = len - start < SAMPLE_BYTES ? len - start : SAMPLE_BYTES;
+        bool flush = start + n == len;
+        candidate c[4] = {{"gb18030", "GB18030", {0}, 0},
+                          {"Big5", "Big5", {0}, 0},
+                          {"UTF-16LE", "UTF-16LE", {0}, 0},
+                          {"UTF-16BE", "UTF-16BE", {0}, 0}};
+        int nc = (len - start) % 2 == 0 ? 4 : 2;
+        int best = -1, second = -1;
+        for (int k = 0; k < nc; k++) {
+            score_icu(c[k].icu, data + start, n, flush, &common, &c[k].acc);
+            c[k].score = score_of(&c[k].acc);
+            /* BOM-less UTF-16 without ASCII must look very much like Chinese */
+            if (k >= 2 && (c[k].acc.errors || c[k].score < 0.5)) continue;
+            if (best < 0 || c[k].score > c[best].score) {
+                second = best;
+                best = k;
+            } else if (second < 0 || c[k].score > c[second].score) {
+                second = k;
+            }
+        }
+        const candidate *b = &c[best];
+        /* Chinese text, or at least clean text with nothing odd in it */
+        bool fits = (b->score >= 0.15 || (b->acc.errors == 0 && b->acc.weird == 0 && b->score >= 0));
+        if ((!fits || b->acc.errors) && valid && valid >= invalid) {
+            broken_utf8 = true;
+        } else if (fits) {
+            label = b->label;
+            icu = b->icu;
+            conf = confidence_of(b->score, second >= 0 ? c[second].score : 0);
+        } else if (!valid && detect_icu_csd(data + start, n, &common, &label, &conf)) {
+            icu = label; /* not Chinese, but ICU's detector is sure */
+        } else {
+            broken_utf8 = true;
+        }
+    }
+    if (broken_utf8) {
+        if (!lossy) {
+            *err = utf8_err;
+            return -1;
+        }
+        doc->confidence = valid + invalid ? (int)(100 * valid / (valid + invalid)) : 50;
+        return decode_utf8(doc, u, len, 0, true, "", err);
+    }
+    set_result(doc, label, "detected", conf);
+    char suffix[96];
+    snprintf(suffix, sizeof suffix, "; encoding detected as %s, confidence %d%%", label, conf);
+    return decode_with(doc, icu, data, len, 0, lossy, label, suffix, err);
+}
+
+/* Traditional script: traditional-only forms of frequent characters outnumber
+ * their simplified-only counterparts. Looks at the first 256 KB. */
+static void detect_traditional(st_doc *doc)
+{
+    han_set simp, trad;
+    han_set_build(&simp, st_simp_only);
+    han_set_build(&trad, st_trad_only);
+    size_t n = doc->src_len < (256u << 10) ? doc->src_len : (256u << 10);
+    size_t t = 0, s = 0, i = 0;
+    const unsigned char *p = (const unsigned char *)doc->src;
+    while (i < n) {
+        if (p[i] < 0xE4 || p[i] > 0xE9) { /* U+4E00..U+9FFF are E4..E9 lead bytes */
+            i++;
+            continue;
+        }
+        size_t k;
+        uint32_t c = st_utf8_next(doc->src + i, doc->src_len - i, &k);
+        t += han_has(&trad, c);
+        s += han_has(&simp, c);
+        i += k ? k : 1;
+    }
+    doc->traditional = (t > 0 && s == 0) || (t >= 2 && t > 2 * s);
+}
+
 int st_decode(st_doc *doc, const char *data, size_t len, const st_options *opt, st_error *err)
 {
-    (void)opt; (void)err;
-    size_t i = 0;
-    if (len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) i = 3;
-    doc->src = malloc(len - i + 1);
-    size_t o = 0;
-    for (; i < len; i++) {
-        if (data[i] == '\r') { doc->src[o++] = '\n'; if (i + 1 < len && data[i + 1] == '\n') i++; }
-        else doc->src[o++] = data[i];
+    st_error scratch;
+    if (!err) err = &scratch;
+    bool lossy = opt && opt->lossy;
+    doc->src = NULL;
+    doc->src_len = 0;
+    doc->traditional = false;
+    if (!data) data = "";
+    int rc = opt && opt->encoding && *opt->encoding ? decode_forced(doc, data, len, opt->encoding, lossy, err)
+                                                     : decode_auto(doc, data, len, lossy, err);
+    if (rc) {
+        free(doc->src);
+        doc->src = NULL;
+        doc->src_len = 0;
+        return rc;
     }
-    doc->src[o] = 0;
-    doc->src_len = o;
-    doc->encoding = "UTF-8";
-    doc->encoding_source = "default";
-    doc->confidence = 100;
+    detect_traditional(doc);
     return 0;
 }
