@@ -674,6 +674,7 @@ static int decode_icu(st_doc *doc, UConverter *cnv, const char *data, size_t len
     UChar *chunk = malloc(CHUNK_UCHARS * sizeof *chunk);
     if (!chunk) return fail(err, ST_ERR_NOMEM, 0, 0, 0, "out of memory");
     u8out o = {0};
+    o.started = base > 0; /* a byte order mark was consumed already: a second U+FEFF is text */
     u8_reserve(&o, len + len / 2 + 16);
     bad_run run = {.doc = doc, .label = label};
     const char *s = data, *lim = data + len;
