@@ -302,7 +302,7 @@ int st_segment(st_doc *doc)
     }
 
     size_t wrap = detect_wrap_width(lines, count);
-    bool flattened = nonblank > 0 && nonblank <= 5 && longest > 150 && holds_many_headings(doc, lines, count, longest);
+    bool flattened = nonblank > 0 && nonblank <= 5 && longest > 80 && holds_many_headings(doc, lines, count, longest);
     doc->flattened = flattened;
 
     builder b = {doc, 0};
@@ -322,7 +322,7 @@ int st_segment(st_doc *doc)
         if (wrap && prev && prev->raw_chars + 3 >= wrap && !starts_with_marker(doc, l))
             join = !ends_sentence(prev) && !(prev == first_line && ends_like_title(prev));
         if (prev && !join) end_paragraph(doc, &para_start);
-        if (flattened && l->chars > 150) emit_flattened_line(&b, l, &para_start);
+        if (flattened && l->chars > 80) emit_flattened_line(&b, l, &para_start);
         else emit_range(&b, l->start, l->end);
         prev = l;
     }
