@@ -76,7 +76,16 @@ static st_kind kind_of_clause(const char *s, size_t len, bool at_end)
             if (memcmp(s + i, "整改", 6) == 0) rectify = true;
         if (!rectify) best = ST_KIND_OTHER;
     }
-    if (at_end && best != ST_KIND_OTHER) {
+    /* what the last meeting's rectification came to (上次/上年度…整改…) */
+    if (best == ST_KIND_MEASURES || best == ST_KIND_RECTIFICATION) {
+        static const char *const earlier[] = {"上次", "上年度", "上一年度", "去年", "上一次", "前次", "以往", "上年"};
+        for (size_t e = 0; e < sizeof earlier / sizeof *earlier; e++) {
+            size_t el = strlen(earlier[e]);
+            for (size_t i = 0; i + el <= best_end; i++)
+                if (memcmp(s + i, earlier[e], el) == 0) return ST_KIND_RECTIFICATION;
+        }
+    }
+        if (at_end && best != ST_KIND_OTHER) {
         /* the keyword must close the clause, but for a generic tail word */
         static const char *const tails[] = {"", "方面", "情况", "情況", "等", "部分", "说明", "說明",
                                             "清单", "清單", "分析", "汇报", "匯報", "报告", "報告", "等方面"};

@@ -328,7 +328,9 @@ static bool is_title_paragraph(const st_doc *doc)
     }
     size_t n;
     uint32_t last = st_utf8_prev(s, len, &n);
-    return !(last == 0xFF1A || last == ':' || last == 0xFF0C || last == ',');
+    if (last == 0xFF1A || last == ':' || last == 0xFF0C || last == ',') return false;
+    /* a document that opens with a bare section heading (存在的问题) has no title */
+    return !(st_utf8_count(s, len) <= 15 && st_kind_of_heading((st_doc *)doc, s, len, true) != ST_KIND_OTHER);
 }
 
 /* Does the text at s (to its paragraph's end) open the closing? */
