@@ -264,6 +264,7 @@ static action decide(parser *p, st_node *parent, const event *e, st_node **targe
         if (p->style_depth[lx->style] < 0 && lx->ordinal <= 3) {
             st_node *t = parent;
             while (t != &doc->root && !t->block && t->para != lx->para) t = t->parent;
+            if (t != &doc->root && t->depth + 1 >= ST_MAX_DEPTH) return ACT_TEXT;
             *target = t;
             return t == parent ? ACT_HERE : ACT_ABOVE;
         }
