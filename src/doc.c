@@ -1,5 +1,6 @@
 /* Drives the pipeline stages and implements the public accessors. */
 #include "internal.h"
+#include "rules.h"
 
 #include <stdarg.h>
 #include <stddef.h>
@@ -75,6 +76,7 @@ st_doc *st_parse(const char *data, size_t len, const st_options *opt, st_error *
 void st_doc_free(st_doc *doc)
 {
     if (!doc) return;
+    st_rules_doc_cleanup(doc);
     free(doc->src);
     free(doc->line_start);
     free(doc->line_chars);

@@ -348,7 +348,8 @@ static bool is_closing_text(const char *s, size_t len)
         for (size_t i = 0; i < sizeof after / sizeof *after; i++)
             if (starts_with(s + 6, len - 6, after[i])) return true;
     }
-    if (st_utf8_count(s, len) <= 200 &&
+    /* 200 characters never take more than 800 bytes: no count of a long tail */
+    if (len <= 4 * 200 && st_utf8_count(s, len) <= 200 &&
         (contains(s, len, "批评指正") || contains(s, len, "批評指正") || contains(s, len, "批评帮助") ||
          contains(s, len, "批評幫助")))
         return true;
