@@ -1,3 +1,1783 @@
-/* STUB: replaced by the real noise stage. */
-#include "internal.h"
-int st_clean(st_doc *doc, const st_rules *rules, bool keep_noise) { (void)doc; (void)rules; (void)keep_noise; return 0; }
+/* The noise stage: finds what is not speech and records it as removed byte
+ * ranges of doc->src (each with the rule that removed it), finds censored
+ * words and redaction placeholders, and tells traditional script.
+ *
+ * Two kinds of rules:
+ *  - pattern rules (data/noise-rules.json, plus user files): PCRE2 patterns
+ *    (JIT, multiline mode), run over the lines that hold one of the rule's
+ *    "requires" literals (the scan finds them all in its one pass), or over
+ *    the whole text for a rule without them. An "inline" rule removes its
+ *    match; a "line" rule removes the line its match starts on, when the line
+ *    is short (max_chars) and not an enumerated item.
+ *  - structural rules (here), which need counting or position:
+ *    site-signature, duplicate-title, table-of-contents, watermark,
+ *    pinyin-annotation, site-footer.
+ *
+ * The rules read a working copy of the text with its layout repaired
+ * (hard-wrapped paragraphs joined, flattened lines split, traditional
+ * characters simplified; see "layout"), and what they find is mapped back.
+ * One pass over it in C finds censored words, redactions, the lines holding
+ * "requires" literals, the clauses and anchors a watermark could be, and
+ * pinyin annotations; the other structural rules look only at the head and
+ * the tail of the document.
+ *
+ * Output invariants: doc->removed sorted by start and non-overlapping;
+ * doc->censored sorted, none inside a removed range. docs/NOISE.md. */
+#define _GNU_SOURCE /* memmem */
+#include "rules.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <unicode/ustring.h>
+#include <unicode/utrans.h>
+
+static const char R_SIGNATURE[] = "site-signature";
+static const char R_FOOTER[] = "site-footer";
+static const char R_WATERMARK[] = "watermark";
+static const char R_DUPTITLE[] = "duplicate-title";
+static const char R_TOC[] = "table-of-contents";
+static const char R_PINYIN[] = "pinyin-annotation";
+
+/* ---- traditional script ---- */
+
+/* Common characters that exist only in traditional form, and the common
+ * simplified forms that a traditional text does not use (characters shared by
+ * both scripts, like 后 干 发 里 面 台 系, are left out). */
+static const char st_trad_only[] =
+    "們這會對問題為檢個說國來時實現動發經關區學體點書長門開間與黨領導幹組織紀員處設應"
+    "廣東車從當製義議後務無幾機專業權術將歷總聯鄉產計認讓論語請讀貫傳習進選達還運過遠"
+    "邊電頭風麼見覺觀規親記訓許證評詳試話該誤課調談質費資贊趨農辦遺鐵錢錯陣陳際隊隨雙"
+    "雜離響頁項順須顧飛飯齊龍係兒兩內冊寫決劃則剛創勞勢單衛厲參變號吳啟喪營嚴團園圍圖"
+    "場壞壓報聲備複夠奪奮婦寧審尋層屆歲島嶺師帶幫廢張強彈歸錄徑復徵態戰戶採據護擔擇擊"
+    "擴擁擺敵數斷舊畫晉條極構樣樹標歡殺毀氣漢沒況準溝滿漸潔災煩熱爭爾牽狀獨獲環畢異療"
+    "盡監盤碼礎確禮種稱積穩窮競筆節範築簡糧級約紅純紙終結絕統繼續維綜緊線練縣績聽職腦"
+    "脅脫膽興舉艱藝補裝視覽訂討訪識詞詩誰諸謀謝謹譯貝負財責貧貨販貴貸賊賓賞賢賬購趕跡"
+    "踐較載輕輸違連遲適遼郵鄰醫釋針鐘鋼鎮閃閉閑閣閱陰陽階陸險隱雖雞難霧靈靜頂預頻額館"
+    "馬驗驚鬥魚鮮鳥麥黃齒勵勸協華堅壇壯夢屬岡幣廳彌徹懷戀揮損撥擬攜敗敘斂斬於曉暫曆歐"
+    "殘漲濟濃灣燈爐牆獄瑪瓊畝疊瘋癢皺盞碩礙禍禦稅穀窩筍箋簽籃粵糾紛細絡給絲綠網緒編罰"
+    "羅聰肅脈膚臉臨艦莊葉蔣蘇蟲蠻衝襲覓誇誌誠誕誘謂講謊譜貿賀賤賦賴贈趙躍軍軌軟輔輛輩"
+    "轉辭遞遙鄧鄭醜釣鈴銀銷鋪鍵鍛鏡閘閥闊隸雲顯飄餘饒騙騰髮鬆鬧魯鯨鳴鴨鵝鷹鹽麗黴";
+
+static const char st_simp_only[] =
+    "们这会对问题为检个说国来时实现动经关区学体点书长门开间领导组织纪员处设应广东车从"
+    "当义议务无机专业权将总联乡产计认让论语请读贯传习进选达还运过远边电头风么见觉观规"
+    "亲记训许证评详试话该误课调谈质费资赞趋农办遗铁钱错阵陈际队随双杂离响页项顺顾飞饭"
+    "齐龙儿两内册写决则刚创劳势单卫厉参变号吴丧营严团园围图场坏压报声备够夺奋妇审寻层"
+    "届岁岛岭师带帮废张强弹归录径态战户护担择击扩拥摆敌数断旧画晋条极构样树标欢杀毁气"
+    "汉没况沟满渐洁灾烦热争尔牵状独环毕异疗监盘码础礼称积稳穷竞笔节简粮级约红纯纸终结"
+    "绝统继续维综紧线练县绩听职脑胁脱胆兴举艰艺补装视览订讨访识词诗谁诸谋谢谨译贝负财"
+    "责贫货贩贵贷贼宾赏贤账购赶迹践较载轻输违连迟适辽邮邻医释针钢镇闪闭闲阁阅阴阳阶陆"
+    "险隐虽鸡难雾灵静顶预频额馆马验惊鱼鲜鸟麦黄齿励劝协华坚壮梦属冈币厅彻怀恋挥损拨拟"
+    "携败叙敛斩晓暂欧残涨济浓湾灯炉墙狱玛琼亩叠疯痒皱盏硕碍祸税窝笋笺篮粤纠纷细络给丝"
+    "绿网绪编罚罗聪肃脉肤脸临舰蒋苏蛮袭觅夸诚诞诱谓讲谎谱贸贺贱赋赖赠赵跃军轨软辅辆辈"
+    "转辞递遥邓郑钓铃银销铺键锻镜闸阀阔隶显飘饶骗腾闹鲁鲸鸣鸭鹅鹰盐丽";
+
+
+static void st_fill_flag(uint8_t *cjk, const char *s, uint8_t flag)
+{
+    size_t len = strlen(s), i = 0, m;
+    while (i < len) {
+        uint32_t c = st_utf8_next(s + i, len - i, &m);
+        if (c >= ST_CJK_BASE && c < ST_CJK_BASE + ST_CJK_TABLE) cjk[c - ST_CJK_BASE] |= flag;
+        i += m;
+    }
+}
+
+void st_clean_fill_flags(uint8_t *cjk)
+{
+    st_fill_flag(cjk, st_trad_only, ST_CF_TRAD);
+    st_fill_flag(cjk, st_simp_only, ST_CF_SIMP);
+    st_fill_flag(cjk, "网库铺", ST_CF_SITE);
+    st_fill_flag(cjk, "整原出首独", ST_CF_CREDIT);
+}
+
+/* Is the text in traditional script? Counts the characters of the two lists
+ * until 4096 of them are seen. */
+static bool st_is_traditional_text(const st_doc *doc, const st_rules *r)
+{
+    const unsigned char *s = (const unsigned char *)doc->src;
+    size_t n = doc->src_len, trad = 0, simp = 0;
+    for (size_t i = 0; i + 2 < n && trad + simp < 4096;) {
+        if ((unsigned char)(s[i] - 0xE4) > 5) {
+            i++;
+            continue;
+        }
+        uint32_t cp = ((uint32_t)(s[i] & 0x0F) << 12) | ((uint32_t)(s[i + 1] & 0x3F) << 6) | (uint32_t)(s[i + 2] & 0x3F);
+        uint8_t f = r->cjk[cp - ST_CJK_BASE];
+        trad += (f & ST_CF_TRAD) != 0;
+        simp += (f & ST_CF_SIMP) != 0;
+        i += 3;
+    }
+    return trad >= 2 && trad >= 3 * simp;
+}
+
+/* Traditional copies: the rules are written in simplified script, so the
+ * noise stage reads a copy of the text with every traditional character
+ * replaced by its simplified form. Both forms take 3 bytes in UTF-8, so the
+ * copy has the same byte offsets. The table comes from ICU's
+ * Traditional-Simplified transliterator, built once. */
+#define ST_T2S_FIRST 0x3400u
+#define ST_T2S_LAST 0x9FFFu
+static uint16_t *st_t2s;
+static pthread_once_t st_t2s_once = PTHREAD_ONCE_INIT;
+
+static void st_build_t2s(void)
+{
+    size_t count = ST_T2S_LAST - ST_T2S_FIRST + 1;
+    int32_t cap = (int32_t)(count * 6 + 64);
+    UChar *buf = malloc((size_t)cap * sizeof(UChar));
+    uint16_t *table = calloc(count, sizeof *table);
+    if (!buf || !table) abort();
+    int32_t len = 0;
+    for (uint32_t c = ST_T2S_FIRST; c <= ST_T2S_LAST; c++) {
+        buf[len++] = (UChar)c;
+        buf[len++] = '\n';
+    }
+    UErrorCode st = U_ZERO_ERROR;
+    UChar id[32];
+    u_uastrcpy(id, "Traditional-Simplified");
+    UTransliterator *t = utrans_openU(id, -1, UTRANS_FORWARD, NULL, 0, NULL, &st);
+    if (U_SUCCESS(st) && t) {
+        int32_t limit = len;
+        utrans_transUChars(t, buf, &len, cap, 0, &limit, &st);
+        if (U_SUCCESS(st)) {
+            /* one piece per character, in order; keep single BMP characters */
+            uint32_t c = ST_T2S_FIRST;
+            int32_t i = 0;
+            while (i < len && c <= ST_T2S_LAST) {
+                int32_t j = i;
+                while (j < len && buf[j] != '\n') j++;
+                if (j - i == 1 && (buf[i] < 0xD800 || buf[i] > 0xDFFF) && buf[i] >= 0x800 && buf[i] != c)
+                    table[c - ST_T2S_FIRST] = buf[i];
+                c++;
+                i = j + 1;
+            }
+        }
+        utrans_close(t);
+    }
+    free(buf);
+    st_t2s = table;
+}
+
+/* The simplified copy of a traditional text, or NULL. */
+static char *st_simplified_copy(const st_doc *doc)
+{
+    pthread_once(&st_t2s_once, st_build_t2s);
+    if (!st_t2s) return NULL;
+    const char *s = doc->src;
+    size_t n = doc->src_len;
+    char *o = malloc(n + 1);
+    if (!o) abort();
+    memcpy(o, s, n + 1);
+    for (size_t i = 0; i + 2 < n;) {
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0xE3 || c > 0xE9) {
+            i++;
+            continue;
+        }
+        uint32_t cp = ((uint32_t)(c & 0x0F) << 12) | ((uint32_t)(s[i + 1] & 0x3F) << 6) | (uint32_t)(s[i + 2] & 0x3F);
+        if (cp >= ST_T2S_FIRST && cp <= ST_T2S_LAST && ((unsigned char)s[i + 1] & 0xC0) == 0x80 &&
+            ((unsigned char)s[i + 2] & 0xC0) == 0x80) {
+            uint16_t t = st_t2s[cp - ST_T2S_FIRST];
+            if (t) {
+                o[i] = (char)(0xE0 | (t >> 12));
+                o[i + 1] = (char)(0x80 | ((t >> 6) & 0x3F));
+                o[i + 2] = (char)(0x80 | (t & 0x3F));
+            }
+            i += 3;
+            continue;
+        }
+        i++;
+    }
+    return o;
+}
+
+/* ---- small text helpers ---- */
+
+static inline bool st_is_ascii_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+static inline bool st_is_ascii_alpha(unsigned char c) { return (unsigned char)((c | 0x20) - 'a') < 26; }
+static inline bool st_is_ascii_alnum(unsigned char c) { return st_is_ascii_digit(c) || st_is_ascii_alpha(c); }
+
+static bool st_contains(const char *s, size_t n, const char *lit)
+{
+    size_t l = strlen(lit);
+    return s && l <= n && memmem(s, n, lit, l) != NULL;
+}
+
+static bool st_ends_with(const char *s, size_t n, const char *lit)
+{
+    size_t l = strlen(lit);
+    return l <= n && memcmp(s + n - l, lit, l) == 0;
+}
+
+static bool st_starts_with(const char *s, size_t n, const char *lit)
+{
+    size_t l = strlen(lit);
+    return l <= n && memcmp(s, lit, l) == 0;
+}
+
+static bool st_contains_any(const char *s, size_t n, const char *const *lits)
+{
+    for (; *lits; lits++)
+        if (st_contains(s, n, *lits)) return true;
+    return false;
+}
+
+static bool st_ends_with_any(const char *s, size_t n, const char *const *lits)
+{
+    for (; *lits; lits++)
+        if (st_ends_with(s, n, *lits)) return true;
+    return false;
+}
+
+static bool st_starts_with_any(const char *s, size_t n, const char *const *lits)
+{
+    for (; *lits; lits++)
+        if (st_starts_with(s, n, *lits)) return true;
+    return false;
+}
+
+/* [*a, *b) without surrounding white space. */
+static void st_trim(const char *s, size_t *a, size_t *b)
+{
+    size_t m;
+    while (*a < *b) {
+        uint32_t c = st_utf8_next(s + *a, *b - *a, &m);
+        if (!st_is_space(c) && c != '\n') break;
+        *a += m;
+    }
+    while (*b > *a) {
+        uint32_t c = st_utf8_prev(s + *a, *b - *a, &m);
+        if (!st_is_space(c) && c != '\n') break;
+        *b -= m;
+    }
+}
+
+/* Chinese numeral characters used in markers. */
+static bool st_is_cn_numeral(uint32_t c)
+{
+    switch (c) {
+    case 0x4E00: case 0x4E8C: case 0x4E09: case 0x56DB: case 0x4E94: /* 一二三四五 */
+    case 0x516D: case 0x4E03: case 0x516B: case 0x4E5D: case 0x5341: /* 六七八九十 */
+    case 0x767E: case 0x96F6: case 0x3007: case 0x4E24:             /* 百零〇两 */
+        return true;
+    default:
+        return false;
+    }
+}
+
+static bool st_is_digit_cp(uint32_t c) { return (c >= '0' && c <= '9') || (c >= 0xFF10 && c <= 0xFF19); }
+
+/* Byte length of an enumeration marker at the start of s[0, n), or 0:
+ * 一、 一． （一） (一) 1. 1、 1） （1） 第一， 第一部分 ① 一是 一要 一则. */
+static size_t st_marker_len(const char *s, size_t n)
+{
+    size_t i = 0, m;
+    uint32_t c = st_utf8_next(s, n, &m);
+    if (c >= 0x2460 && c <= 0x2473) return m; /* ①…⑳ */
+    if (c == '(' || c == 0xFF08) {
+        i = m;
+        size_t k = 0;
+        while (i < n) {
+            c = st_utf8_next(s + i, n - i, &m);
+            if (!st_is_cn_numeral(c) && !st_is_digit_cp(c)) break;
+            i += m;
+            k++;
+        }
+        if (k == 0 || k > 3 || i >= n) return 0;
+        c = st_utf8_next(s + i, n - i, &m);
+        return c == ')' || c == 0xFF09 ? i + m : 0;
+    }
+    if (c == 0x7B2C) { /* 第 */
+        i = m;
+        size_t k = 0;
+        while (i < n) {
+            c = st_utf8_next(s + i, n - i, &m);
+            if (!st_is_cn_numeral(c) && !st_is_digit_cp(c)) break;
+            i += m;
+            k++;
+        }
+        if (k == 0 || k > 3 || i >= n) return 0;
+        c = st_utf8_next(s + i, n - i, &m);
+        if (c == 0x3001 || c == 0xFF0C || c == ',' || c == 0xFF1A || c == ':' || c == 0x7AE0 || c == 0x8282)
+            return i + m; /* 、，：章节 */
+        if (c == 0x90E8 && i + m < n) { /* 部分 */
+            size_t m2;
+            if (st_utf8_next(s + i + m, n - i - m, &m2) == 0x5206) return i + m + m2;
+        }
+        return 0;
+    }
+    if (st_is_cn_numeral(c)) {
+        size_t k = 0;
+        while (i < n) {
+            c = st_utf8_next(s + i, n - i, &m);
+            if (!st_is_cn_numeral(c)) break;
+            i += m;
+            k++;
+        }
+        if (k > 3 || i >= n) return 0;
+        c = st_utf8_next(s + i, n - i, &m);
+        if (c == 0x3001 || c == 0xFF0E || c == '.') return i + m; /* 、．. */
+        if (k == 1 && (c == 0x662F || c == 0x8981 || c == 0x5219)) return i + m; /* 是要则 */
+        return 0;
+    }
+    if (st_is_digit_cp(c)) {
+        size_t k = 0;
+        while (i < n) {
+            c = st_utf8_next(s + i, n - i, &m);
+            if (!st_is_digit_cp(c)) break;
+            i += m;
+            k++;
+        }
+        if (k > 2 || i >= n) return 0;
+        c = st_utf8_next(s + i, n - i, &m);
+        if (c == '.' || c == 0xFF0E || c == 0x3001 || c == ')' || c == 0xFF09) {
+            size_t m2;
+            if (i + m < n && st_is_digit_cp(st_utf8_next(s + i + m, n - i - m, &m2))) return 0; /* 1.5 */
+            return i + m;
+        }
+        return 0;
+    }
+    return 0;
+}
+
+/* ---- removed spans ---- */
+
+static bool st_span_before(const st_removed_span *a, const st_removed_span *b)
+{
+    return a->start < b->start || (a->start == b->start && a->end > b->end);
+}
+
+/* Stable merge sort by start, longer first; then overlapping spans are merged
+ * (the merged span keeps the rule of the one that starts first, or of the
+ * longer one, or of the one found first). */
+static void st_sort_merge(st_doc *doc)
+{
+    size_t n = doc->removed_count;
+    st_removed_span *a = doc->removed;
+    if (n < 2) return;
+    bool sorted = true;
+    for (size_t i = 1; i < n && sorted; i++) sorted = !st_span_before(&a[i], &a[i - 1]);
+    if (!sorted) {
+        st_removed_span *tmp = malloc(n * sizeof *tmp);
+        if (!tmp) abort();
+        for (size_t w = 1; w < n; w *= 2) {
+            for (size_t lo = 0; lo < n; lo += 2 * w) {
+                size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+                size_t i = lo, j = mid, k = lo;
+                while (i < mid && j < hi) tmp[k++] = st_span_before(&a[j], &a[i]) ? a[j++] : a[i++];
+                while (i < mid) tmp[k++] = a[i++];
+                while (j < hi) tmp[k++] = a[j++];
+            }
+            memcpy(a, tmp, n * sizeof *a);
+        }
+        free(tmp);
+    }
+    size_t o = 0;
+    for (size_t i = 1; i < n; i++) {
+        if (a[i].start < a[o].end) {
+            if (a[i].end > a[o].end) a[o].end = a[i].end;
+        } else {
+            a[++o] = a[i];
+        }
+    }
+    doc->removed_count = o + 1;
+}
+
+/* Index of the first of the first `count` spans with end > off (those
+ * spans sorted and merged). */
+static size_t st_span_search(const st_doc *doc, size_t count, size_t off)
+{
+    size_t lo = 0, hi = count;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (doc->removed[mid].end <= off) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo;
+}
+
+/* Is every non-space character of src[a, b) inside the first `count`
+ * removed spans? Sets *rule to the rule of the span covering the first one. */
+static bool st_covered_n(const st_doc *doc, size_t count, size_t a, size_t b, const char **rule)
+{
+    const char *s = doc->src;
+    size_t i = st_span_search(doc, count, a), pos = a, m;
+    if (rule) *rule = NULL;
+    bool first = true;
+    while (pos < b) {
+        uint32_t c = st_utf8_next(s + pos, b - pos, &m);
+        if (c == '\n' || st_is_space(c)) { pos += m; continue; }
+        while (i < count && doc->removed[i].end <= pos) i++;
+        if (i == count || doc->removed[i].start > pos) return false;
+        if (first && rule) *rule = doc->removed[i].rule;
+        first = false;
+        pos = doc->removed[i].end;
+    }
+    return true;
+}
+
+static bool st_covered(const st_doc *doc, size_t a, size_t b, const char **rule)
+{
+    return st_covered_n(doc, doc->removed_count, a, b, rule);
+}
+
+/* ---- layout ----
+ *
+ * Copies damage the layout, and line rules and the structural rules need
+ * the lines of the speech. So the noise stage reads a working copy of the
+ * text in which:
+ *  - a hard-wrapped copy (most lines have one width W) has its paragraphs
+ *    joined back: the line break after a line of width W that is followed by
+ *    more text is taken out;
+ *  - a flattened copy (the whole speech on one to three very long lines) has
+ *    its lines back: its lines were joined with blanks, so a run of blanks
+ *    becomes a line break, unless it is between two ASCII letters or digits;
+ *  - a traditional text is in simplified script (the rules are written in
+ *    simplified; every character keeps its 3 bytes).
+ * What is found there is mapped back to the source at the end; a removal
+ * never takes a line break of the source (it is cut around it). */
+
+enum { ST_LAYOUT_PLAIN, ST_LAYOUT_WRAPPED, ST_LAYOUT_FLAT };
+
+typedef struct st_layout {
+    int mode;
+    size_t width; /* ST_LAYOUT_WRAPPED */
+} st_layout;
+
+static size_t st_pline_start(const char *s, size_t pos)
+{
+    const char *p = pos ? memrchr(s, '\n', pos) : NULL;
+    return p ? (size_t)(p - s) + 1 : 0;
+}
+
+static size_t st_pline_end(const char *s, size_t n, size_t pos)
+{
+    const char *p = pos < n ? memchr(s + pos, '\n', n - pos) : NULL;
+    return p ? (size_t)(p - s) : n;
+}
+
+/* The most common line length (at least 15 characters) of the first 64 KB,
+ * when at least 5 and 30% of the lines have it, is the width of a
+ * hard-wrapped copy. A flattened copy has one to three lines of which one
+ * has at least 3000 bytes. */
+static void st_layout_detect(const char *s, size_t n, st_layout *L)
+{
+    size_t pos = 0, nonempty = 0, longest = 0;
+    L->mode = ST_LAYOUT_PLAIN;
+    L->width = 0;
+    while (pos < n && nonempty <= 3) {
+        size_t le = st_pline_end(s, n, pos), a = pos, b = le;
+        st_trim(s, &a, &b);
+        if (b > a) {
+            nonempty++;
+            if (b - a > longest) longest = b - a;
+        }
+        pos = le + 1;
+    }
+    if (nonempty >= 1 && nonempty <= 3 && longest >= 3000) {
+        L->mode = ST_LAYOUT_FLAT;
+        return;
+    }
+    size_t lim = n < 65536 ? n : 65536, hist[201] = {0}, lines = 0;
+    pos = 0;
+    while (pos < lim) {
+        size_t le = st_pline_end(s, lim, pos), a = pos, b = le;
+        st_trim(s, &a, &b);
+        if (b > a) {
+            size_t c = b - a <= 800 ? st_utf8_count(s + a, b - a) : 201;
+            if (c <= 200) hist[c]++;
+            lines++;
+        }
+        pos = le + 1;
+    }
+    size_t best = 15;
+    for (size_t c = 16; c <= 200; c++)
+        if (hist[c] > hist[best]) best = c;
+    if (hist[best] >= 5 && hist[best] * 10 >= lines * 3) {
+        L->mode = ST_LAYOUT_WRAPPED;
+        L->width = best;
+    }
+}
+
+/* In a wrapped copy: does the line [ls, le) go on in the next line? It is
+ * about as wide as the wrap (a line that ends a sentence must be full), and
+ * the next line has text that is not an enumerated item. */
+static bool st_goes_on(const char *s, size_t n, const st_layout *L, size_t ls, size_t le)
+{
+    if (le >= n) return false;
+    size_t a = ls, b = le, m;
+    st_trim(s, &a, &b);
+    if (b <= a || b - a > 4 * (L->width + 2)) return false;
+    size_t chars = st_utf8_count(s + a, b - a);
+    if (chars + 2 < L->width || chars > L->width + 2) return false;
+    uint32_t last = st_utf8_prev(s + a, b - a, &m);
+    if (chars < L->width && (st_is_sentence_end(last) || last == 0x201D || last == 0x300D)) return false;
+    size_t p = le + 1, e = st_pline_end(s, n, p);
+    st_trim(s, &p, &e);
+    return e > p && st_marker_len(s + p, e - p) == 0;
+}
+
+/* A run of blanks [bs, be) inside the line [ls, le) of a flattened copy that
+ * ends a line: not between two ASCII letters or digits (Page 2 of 9). */
+static bool st_flat_break(const char *s, size_t ls, size_t le, size_t bs, size_t be)
+{
+    return bs > ls && be < le &&
+           !(st_is_ascii_alnum((unsigned char)s[bs - 1]) && st_is_ascii_alnum((unsigned char)s[be]));
+}
+
+/* The working copy of a wrapped or flattened text (NULL for plain text).
+ * A wrapped copy loses line breaks: *cuts gets the offsets in the copy where
+ * one was taken out. A flattened copy keeps its length. */
+static char *st_layout_copy(const char *s, size_t n, const st_layout *L, size_t **cuts, size_t *ncuts)
+{
+    *cuts = NULL;
+    *ncuts = 0;
+    if (L->mode == ST_LAYOUT_PLAIN) return NULL;
+    char *o = malloc(n + 1);
+    if (!o) abort();
+    if (L->mode == ST_LAYOUT_FLAT) {
+        memcpy(o, s, n + 1);
+        size_t pos = 0, m;
+        while (pos < n) {
+            size_t le = st_pline_end(s, n, pos);
+            for (size_t i = pos; i < le;) {
+                uint32_t c = st_utf8_next(s + i, le - i, &m);
+                if (!st_is_space(c)) { i += m; continue; }
+                size_t be = i;
+                while (be < le && st_is_space(st_utf8_next(s + be, le - be, &m))) be += m;
+                if (st_flat_break(s, pos, le, i, be)) {
+                    /* the break takes the last byte of the first blank, so
+                     * that both lines start and end on whole characters */
+                    st_utf8_next(s + i, le - i, &m);
+                    for (size_t k = 0; k + 1 < m; k++) o[i + k] = ' ';
+                    o[i + m - 1] = '\n';
+                }
+                i = be;
+            }
+            pos = le + 1;
+        }
+        return o;
+    }
+    size_t cap = 0, k = 0, pos = 0;
+    while (pos < n) {
+        size_t le = st_pline_end(s, n, pos);
+        memcpy(o + k, s + pos, le - pos);
+        k += le - pos;
+        if (le < n) {
+            if (st_goes_on(s, n, L, pos, le)) {
+                if (*ncuts == cap) {
+                    cap = cap ? 2 * cap : 256;
+                    *cuts = realloc(*cuts, cap * sizeof **cuts);
+                    if (!*cuts) abort();
+                }
+                (*cuts)[(*ncuts)++] = k;
+            } else {
+                o[k++] = '\n';
+            }
+        }
+        pos = le + 1;
+    }
+    o[k] = 0;
+    return o;
+}
+
+/* Source offset of offset j of the wrapped working copy: a start goes after
+ * a line break that was taken out there, an end stays before it. */
+static size_t st_copy_to_src(const size_t *cuts, size_t ncuts, size_t j, bool end)
+{
+    size_t lo = 0, hi = ncuts;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (end ? cuts[mid] < j : cuts[mid] <= j) lo = mid + 1;
+        else hi = mid;
+    }
+    return j + lo;
+}
+
+/* The line holding the byte at pos: [*ls, *le). */
+static void st_line_at(const st_doc *doc, size_t pos, size_t *ls, size_t *le)
+{
+    *ls = st_pline_start(doc->src, pos);
+    *le = st_pline_end(doc->src, doc->src_len, pos);
+}
+
+/* Removes [a, b) without white space at either end, cut around the line
+ * breaks in it. */
+static void st_remove_range(st_doc *doc, size_t a, size_t b, const char *rule)
+{
+    const char *s = doc->src;
+    while (a < b) {
+        const char *nl = memchr(s + a, '\n', b - a);
+        size_t e = nl ? (size_t)(nl - s) : b;
+        size_t x = a, y = e;
+        st_trim(s, &x, &y);
+        if (y > x) st_add_removed(doc, x, y, rule);
+        a = e + 1;
+    }
+}
+
+typedef struct st_line {
+    size_t ls, le;   /* the line without its \n */
+    size_t cs, ce;   /* trimmed content */
+    size_t chars;    /* characters of the content */
+} st_line;
+
+static void st_line_fill(const char *s, size_t ls, size_t le, st_line *L)
+{
+    L->ls = ls;
+    L->le = le;
+    L->cs = ls;
+    L->ce = le;
+    st_trim(s, &L->cs, &L->ce);
+    L->chars = st_utf8_count(s + L->cs, L->ce - L->cs);
+}
+
+static size_t st_skip_blank(const char *s, size_t n, size_t pos)
+{
+    size_t m;
+    while (pos < n) {
+        uint32_t c = st_utf8_next(s + pos, n - pos, &m);
+        if (c != '\n' && !st_is_space(c)) break;
+        pos += m;
+    }
+    return pos;
+}
+
+/* Up to max non-empty lines from the start. */
+static size_t st_head_lines(const st_doc *doc, st_line *out, size_t max)
+{
+    const char *s = doc->src;
+    size_t n = doc->src_len, k = 0, pos = 0;
+    while (k < max) {
+        pos = st_skip_blank(s, n, pos);
+        if (pos >= n) break;
+        size_t a, b;
+        st_line_at(doc, pos, &a, &b);
+        st_line_fill(s, a, b, &out[k++]);
+        pos = b > pos ? b : pos + 1;
+    }
+    return k;
+}
+
+/* Up to max non-empty lines from the end, in document order. */
+static size_t st_tail_lines(const st_doc *doc, st_line *out, size_t max)
+{
+    const char *s = doc->src;
+    st_line tmp[32];
+    if (max > 32) max = 32;
+    size_t k = 0, end = doc->src_len, m;
+    while (k < max && end > 0) {
+        uint32_t c = st_utf8_prev(s, end, &m);
+        if (c == '\n' || st_is_space(c)) { end -= m; continue; }
+        size_t a, b;
+        st_line_at(doc, end - m, &a, &b);
+        st_line_fill(s, a, b, &tmp[k++]);
+        end = a < end ? a : end - m;
+    }
+    for (size_t i = 0; i < k; i++) out[i] = tmp[k - 1 - i];
+    return k;
+}
+
+/* The text of a line that is still there (removed spans and line breaks cut
+ * out, white space trimmed) into buf; returns its length, or (size_t)-1 when
+ * it does not fit. */
+static size_t st_visible(const st_doc *doc, const st_line *L, char *buf, size_t cap)
+{
+    const char *s = doc->src;
+    size_t o = 0, pos = L->cs, i = st_span_search(doc, doc->removed_count, L->cs);
+    while (pos < L->ce) {
+        while (i < doc->removed_count && doc->removed[i].end <= pos) i++;
+        size_t stop = L->ce;
+        if (i < doc->removed_count && doc->removed[i].start < stop) stop = doc->removed[i].start;
+        for (size_t p = pos; p < stop; p++) {
+            if (s[p] == '\n') continue;
+            if (o == cap) return (size_t)-1;
+            buf[o++] = s[p];
+        }
+        if (stop == L->ce) break;
+        pos = doc->removed[i].end > stop ? doc->removed[i].end : stop;
+    }
+    size_t a = 0, b = o;
+    st_trim(buf, &a, &b);
+    memmove(buf, buf + a, b - a);
+    return b - a;
+}
+
+static bool st_same_visible(const st_doc *doc, const st_line *x, const st_line *y)
+{
+    char bx[400], by[400];
+    size_t lx = st_visible(doc, x, bx, sizeof bx), ly = st_visible(doc, y, by, sizeof by);
+    return lx != (size_t)-1 && lx == ly && lx > 0 && memcmp(bx, by, lx) == 0;
+}
+
+static bool st_has_sentence_punct(const char *s, size_t a, size_t b)
+{
+    size_t m;
+    for (size_t i = a; i < b; i += m) {
+        uint32_t c = st_utf8_next(s + i, b - i, &m);
+        if (c == 0xFF0C || c == ',' || st_is_sentence_end(c)) return true;
+    }
+    return false;
+}
+
+/* ---- censored words and redactions ---- */
+
+static void st_push_censor(st_doc *doc, size_t start, size_t end, const char *expansion)
+{
+    st_censor_span *c = ST_PUSH(doc->censored, doc->censored_count, doc->censored_cap);
+    c->start = start;
+    c->end = end;
+    c->expansion = expansion;
+}
+
+/* A placeholder run [a, b) (x, X, *, …) may be the end of a year (202X, 20**):
+ * returns the start including the digits, or (size_t)-1 when digits touch it
+ * in another way (3x4, A4 sizes and the like are not placeholders). */
+static size_t st_placeholder_start(const char *s, size_t n, size_t a, size_t b)
+{
+    if (b < n && st_is_ascii_digit((unsigned char)s[b])) return (size_t)-1;
+    size_t k = 0;
+    while (k < a && st_is_ascii_digit((unsigned char)s[a - k - 1])) k++;
+    if (k == 0) return a;
+    if (k >= 2 && k <= 3 && k + (b - a) == 4 && (s[a - k] == '1' || s[a - k] == '2') &&
+        (a - k == 0 || !st_is_ascii_alnum((unsigned char)s[a - k - 1])))
+        return a - k;
+    return (size_t)-1;
+}
+
+static bool st_url_char(char c) { return c == '.' || c == '/' || c == '@' || c == '_' || c == '\\' || c == '-' || c == '='; }
+
+/* A run of ASCII letters [a, b): dictionary words and x-runs. */
+static void st_censor_letters(st_doc *doc, const st_rules *r, size_t a, size_t b)
+{
+    const char *s = doc->src;
+    size_t n = b - a, len = doc->src_len;
+    if (n > 64) return;
+    /* part of an address, a file name or an identifier */
+    if ((a > 0 && st_url_char(s[a - 1])) || (b < len && st_url_char(s[b]) && b + 1 < len && st_is_ascii_alnum((unsigned char)s[b + 1])))
+        return;
+    char low[64];
+    bool all_x = true;
+    for (size_t k = 0; k < n; k++) {
+        low[k] = (char)(s[a + k] | 0x20);
+        all_x &= low[k] == 'x';
+    }
+    if (all_x) {
+        size_t st = st_placeholder_start(s, len, a, b);
+        if (st != (size_t)-1) st_push_censor(doc, st, b, NULL);
+        return;
+    }
+    if (!r->word_count) return;
+    if (b < len && st_is_ascii_digit((unsigned char)s[b])) return;
+    if (a > 0 && st_is_ascii_digit((unsigned char)s[a - 1])) return;
+    /* ok[p]: low[p, n) splits into dictionary words and x-runs */
+    bool ok[65];
+    const st_dict_word *best[64];
+    ok[n] = true;
+    for (size_t p = n; p-- > 0;) {
+        ok[p] = false;
+        best[p] = NULL;
+        size_t maxl = r->max_word_len < n - p ? r->max_word_len : n - p;
+        for (size_t l = maxl; l >= 1; l--) {
+            if (!ok[p + l]) continue;
+            const st_dict_word *w = st_dict_lookup(r, low + p, l);
+            if (w) {
+                ok[p] = true;
+                best[p] = w;
+                break;
+            }
+        }
+        if (!ok[p] && low[p] == 'x') {
+            for (size_t k = 1; p + k <= n && low[p + k - 1] == 'x'; k++)
+                if (ok[p + k]) { ok[p] = true; break; }
+        }
+    }
+    if (!ok[0]) return;
+    size_t p = 0;
+    while (p < n) {
+        if (best[p]) {
+            st_push_censor(doc, a + p, a + p + best[p]->len, best[p]->expansion);
+            p += best[p]->len;
+            continue;
+        }
+        size_t k = 0;
+        while (p + k < n && low[p + k] == 'x') k++;
+        while (k > 1 && !ok[p + k]) k--;
+        st_push_censor(doc, a + p, a + p + k, NULL);
+        p += k;
+    }
+}
+
+/* ---- the scan ---- */
+
+enum { ST_DELIM_EDGE, ST_DELIM_COMMA, ST_DELIM_STOP };
+
+typedef struct st_wm_cand {
+    size_t rs, re;        /* the raw clause between its delimiters */
+    size_t ps, pe;        /* trimmed phrase */
+    size_t pre_s;         /* start of the delimiter before it */
+    size_t post_e;        /* end of the delimiter after it */
+    uint8_t pre_kind, post_kind;
+} st_wm_cand;
+
+/* Where a "requires" literal of a rule starts. */
+typedef struct st_hit {
+    uint32_t rule;
+    size_t pos;
+} st_hit;
+
+/* A pinyin annotation; digit: its tone is a digit (dui4), not a mark. */
+typedef struct st_pin {
+    size_t start, end;
+    bool digit;
+} st_pin;
+
+/* The end of a credit word (整理 原创 …) or a site's 网: a watermark may end
+ * here, written into the text without punctuation around it. */
+typedef struct st_anchor {
+    size_t pos, len;
+    bool credit;
+} st_anchor;
+
+typedef struct st_scan {
+    st_pin *pinyin;
+    size_t pinyin_count, pinyin_cap;
+    st_anchor *anchors;
+    size_t anchor_count, anchor_cap;
+    st_wm_cand *wm;
+    size_t wm_count, wm_cap;
+    st_hit *hits;
+    size_t hit_count, hit_cap;
+    size_t *last_line; /* per rule: line of its last hit */
+} st_scan;
+
+/* Site-ish words of a watermark phrase. A watermark names a site and what it
+ * did: 稿子铺整理, XX范文网原创, www.example.com. */
+static const char *const st_wm_credit[] = {"整理", "原创", "出品", "首发", "独家", "编辑", NULL};
+static const char *const st_wm_site_any[] = {"范文网", "公文网", "文秘网", "材料网", "写作网", "文库", "稿子铺",
+                                             "www", "WWW", ".com", ".cn", ".net", NULL};
+/* words of speech that a site name does not contain */
+static const char *const st_wm_speech[] = {"的", "了", "把", "被", "们", "和", "与", "对", "将", "要", "在",
+                                           "是", "不", "从", "向", "为", NULL};
+/* what comes before 整理 etc. in a speech: 认真整理, 意见整理 */
+static const char *const st_wm_not_name[] = {
+    "认真", "及时", "全面", "系统", "统一", "集中", "分类", "汇总", "收集", "梳理", "归纳", "加以", "进行",
+    "做好", "抓好", "仔细", "重新", "逐一", "逐条", "深入", "细致", "专人", "规范", "资料", "材料", "问题",
+    "意见", "档案", "台账", "清单", "信息", "数据", "文件", "建议", "成果", "经验", "笔记", "内容", "情况",
+    "会议", "记录", "整改", "排查", "查摆", "自查", "初步", "进一步", "再", "已", "均", "并", "后", "经",
+    NULL};
+/* 网 ends a site name after these (范文网, 文库网, 稿子网) but not in 互联网 电网 一张网 */
+static const char st_wm_net_before[] = "文稿材料库范秘站作章家吧铺屋阁苑堂汇集宝典";
+
+static bool st_wm_siteish(const char *p, size_t n, bool site)
+{
+    bool yes = false;
+    for (const char *const *w = st_wm_credit; *w && !yes; w++) {
+        if (!st_ends_with(p, n, *w)) continue;
+        size_t pre = n - strlen(*w);
+        if (st_utf8_count(p, pre) < 2 || st_ends_with_any(p, pre, st_wm_not_name)) return false;
+        yes = true;
+    }
+    if (!yes && site) {
+        if (st_ends_with(p, n, "铺")) {
+            yes = st_utf8_count(p, n) >= 3;
+        } else if (st_ends_with(p, n, "网") && n >= 6) {
+            /* the character before 网 */
+            yes = memmem(st_wm_net_before, sizeof st_wm_net_before - 1, p + n - 6, 3) != NULL &&
+                  ((unsigned char)p[n - 6] & 0xC0) != 0x80;
+        }
+        if (!yes) yes = st_contains_any(p, n, st_wm_site_any);
+    }
+    return yes && !st_contains_any(p, n, st_wm_speech);
+}
+
+/* Does the phrase end with the last character of a credit word (整理 原创
+ * 出品 首发 独家 编辑)? A cheap test before the real one. */
+static bool st_wm_credit_end(const char *p, size_t n)
+{
+    if (n < 3) return false;
+    const char *e = p + n - 3;
+    return memcmp(e, "理", 3) == 0 || memcmp(e, "创", 3) == 0 || memcmp(e, "品", 3) == 0 ||
+           memcmp(e, "发", 3) == 0 || memcmp(e, "家", 3) == 0 || memcmp(e, "辑", 3) == 0;
+}
+
+static void st_clause(st_scan *sc, const char *s, size_t rs, size_t re, size_t pre_s, uint8_t pre_kind,
+                      size_t post_e, uint8_t post_kind, bool site)
+{
+    if (re - rs < 6 || re - rs > 60) return;
+    if (!site) {
+        size_t e = re;
+        while (e > rs && (s[e - 1] == ' ' || s[e - 1] == '\t')) e--;
+        if (!st_wm_credit_end(s + rs, e - rs)) return;
+    }
+    size_t ps = rs, pe = re;
+    st_trim(s, &ps, &pe);
+    size_t bytes = pe - ps;
+    if (bytes < 6 || bytes > 40) return;
+    size_t chars = st_utf8_count(s + ps, bytes);
+    if (chars < 2 || chars > 10) return;
+    if (!st_wm_siteish(s + ps, bytes, site)) return;
+    st_wm_cand *w = ST_PUSH(sc->wm, sc->wm_count, sc->wm_cap);
+    w->rs = rs;
+    w->re = re;
+    w->ps = ps;
+    w->pe = pe;
+    w->pre_s = pre_s;
+    w->post_e = post_e;
+    w->pre_kind = pre_kind;
+    w->post_kind = post_kind;
+}
+
+/* The base letter of a pinyin letter with a tone mark (ā → a, ǚ → v), the
+ * letter itself for a-z, or 0. */
+static char st_pinyin_base(uint32_t c, bool *marked)
+{
+    *marked = true;
+    switch (c) {
+    case 0x101: case 0xE1: case 0x1CE: case 0xE0: return 'a';
+    case 0x113: case 0xE9: case 0x11B: case 0xE8: case 0xEA: case 0x1EBF: case 0x1EC1: return 'e';
+    case 0x12B: case 0xED: case 0x1D0: case 0xEC: return 'i';
+    case 0x14D: case 0xF3: case 0x1D2: case 0xF2: return 'o';
+    case 0x16B: case 0xFA: case 0x1D4: case 0xF9: return 'u';
+    case 0x1D6: case 0x1D8: case 0x1DA: case 0x1DC: return 'v';
+    case 0x144: case 0x148: case 0x1F9: return 'n';
+    case 0x1E3F: return 'm';
+    default: break;
+    }
+    *marked = false;
+    if (c == 0xFC) return 'v'; /* ü */
+    if (c >= 'a' && c <= 'z') return (char)c;
+    return 0;
+}
+
+/* Is p[0, n) (lower case, ü as v) a pinyin syllable: an initial and a final? */
+static bool st_is_pinyin_syllable(const char *p, size_t n)
+{
+    static const char *const initials[] = {"zh", "ch", "sh", "b", "p", "m", "f", "d", "t", "n", "l", "g", "k",
+                                           "h", "j", "q", "x", "r", "z", "c", "s", "y", "w", "", NULL};
+    static const char *const finals[] = {
+        "a", "o", "e", "i", "u", "v", "ai", "ei", "ui", "ao", "ou", "iu", "ie", "ve", "ue", "er", "an", "en",
+        "in", "un", "vn", "ang", "eng", "ing", "ong", "ia", "iao", "ian", "iang", "iong", "ua", "uo", "uai",
+        "uan", "uang", "ueng", "van", NULL};
+    if (n == 1 && (p[0] == 'n' || p[0] == 'm')) return true;
+    if ((n == 2 && memcmp(p, "ng", 2) == 0) || (n == 2 && memcmp(p, "hm", 2) == 0)) return true;
+    for (const char *const *ini = initials; *ini; ini++) {
+        size_t il = strlen(*ini);
+        if (il > n || memcmp(p, *ini, il) != 0) continue;
+        for (const char *const *fin = finals; *fin; fin++)
+            if (strlen(*fin) == n - il && memcmp(p + il, *fin, n - il) == 0) return true;
+    }
+    return false;
+}
+
+/* A parenthesised pinyin syllable opening at i (open_len bytes of ( or （)
+ * right after a Han character, with a tone mark (duì) or a tone digit
+ * (dui4): returns its end, or 0. */
+static size_t st_pinyin_at(const char *s, size_t n, size_t i, size_t open_len, bool *digit)
+{
+    size_t m;
+    if (i == 0 || !st_is_han(st_utf8_prev(s, i, &m))) return 0;
+    size_t j = i + open_len, pl = 0;
+    bool marked = false;
+    char plain[8];
+    while (j < n) {
+        bool mk;
+        char l = st_pinyin_base(st_utf8_next(s + j, n - j, &m), &mk);
+        if (!l) break;
+        if (pl == 6) return 0;
+        plain[pl++] = l;
+        marked |= mk;
+        j += m;
+    }
+    if (pl == 0 || j >= n) return 0;
+    *digit = false;
+    if (!marked) {
+        if (s[j] < '1' || s[j] > '5') return 0;
+        *digit = true;
+        j++;
+    }
+    if (!st_is_pinyin_syllable(plain, pl)) return 0;
+    if (j < n && s[j] == ')') return j + 1;
+    if (j + 3 <= n && memcmp(s + j, "\xEF\xBC\x89", 3) == 0) return j + 3;
+    return 0;
+}
+
+/* A run of one placeholder character (×, Ｘ, ＿, *, _) starting at i, each
+ * `w` bytes: reports it when it is long enough; returns the end. */
+static size_t st_placeholder_run(st_doc *doc, size_t i, const char *ch, size_t w, size_t min)
+{
+    const char *s = doc->src;
+    size_t n = doc->src_len, j = i;
+    while (j + w <= n && memcmp(s + j, ch, w) == 0) j += w;
+    if ((j - i) / w >= min) {
+        bool ascii = w == 1;
+        bool glued = ascii && ((i > 0 && st_is_ascii_alpha((unsigned char)s[i - 1])) ||
+                               (j < n && st_is_ascii_alpha((unsigned char)s[j])));
+        size_t st = glued ? (size_t)-1 : st_placeholder_start(s, n, i, j);
+        if (st != (size_t)-1) st_push_censor(doc, st, j, NULL);
+    }
+    return j;
+}
+
+/* Records that a "requires" literal of some rule starts at i, on the line
+ * starting at ls. */
+static void st_trigger(st_scan *sc, const st_rules *r, const char *s, size_t n, size_t i, uint32_t cp, size_t ls)
+{
+    size_t lo = 0, hi = r->lit_count;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (r->lits[mid].first < cp) lo = mid + 1;
+        else hi = mid;
+    }
+    for (; lo < r->lit_count && r->lits[lo].first == cp; lo++) {
+        const st_literal *l = &r->lits[lo];
+        if (sc->last_line[l->rule] == ls || l->len > n - i || memcmp(s + i, l->bytes, l->len) != 0) continue;
+        sc->last_line[l->rule] = ls;
+        st_hit *h = ST_PUSH(sc->hits, sc->hit_count, sc->hit_cap);
+        h->rule = l->rule;
+        h->pos = i;
+    }
+}
+
+static inline bool st_trig(const st_rules *r, uint32_t cp)
+{
+    return cp < 0x10000 && ((r->trig[cp >> 3] >> (cp & 7)) & 1);
+}
+
+/* Is the character at p the second one of a credit word starting with cp
+ * (整理 原创 出品 首发 独家)? */
+static bool st_credit_second(uint32_t cp, const char *p)
+{
+    switch (cp) {
+    case 0x6574: return memcmp(p, "理", 3) == 0; /* 整 */
+    case 0x539F: return memcmp(p, "创", 3) == 0; /* 原 */
+    case 0x51FA: return memcmp(p, "品", 3) == 0; /* 出 */
+    case 0x9996: return memcmp(p, "发", 3) == 0; /* 首 */
+    case 0x72EC: return memcmp(p, "家", 3) == 0; /* 独 */
+    default: return false;
+    }
+}
+
+static void st_scan_text(st_doc *doc, const st_rules *r, st_scan *sc, bool want_noise)
+{
+    const char *s = doc->src;
+    size_t n = doc->src_len, i = 0, line_start = 0;
+    /* the current clause starts after the last delimiter; site tells whether
+     * it has a character of a site name (网 库 铺, www, .com) */
+    size_t clause_start = 0, pre_s = 0;
+    uint8_t pre_kind = ST_DELIM_EDGE;
+    bool site = false;
+    bool triggers = want_noise && r->lit_count > 0;
+    uint8_t mask = 0;
+    if (want_noise) mask |= ST_CF_SITE | ST_CF_CREDIT;
+    if (triggers) mask |= ST_CF_TRIG;
+    const uint8_t *flags = r->cjk;
+    /* a delimiter of dlen bytes at pos; a line end has dlen 0 (a removal
+     * never takes the \n) and the next clause starts after it */
+#define ST_DELIM(pos, dlen, kind)                                                                       \
+    do {                                                                                                \
+        if (want_noise) st_clause(sc, s, clause_start, (pos), pre_s, pre_kind, (pos) + (dlen), (kind), site); \
+        clause_start = (pos) + ((kind) == ST_DELIM_EDGE ? 1 : (dlen));                                  \
+        pre_s = (pos);                                                                                  \
+        pre_kind = (kind);                                                                              \
+        site = false;                                                                                   \
+    } while (0)
+    while (i < n) {
+        /* fast path: ideographs U+4000..U+9FFF, one table look-up each */
+        while (i + 2 < n) {
+            unsigned char c = (unsigned char)s[i];
+            if ((unsigned char)(c - 0xE4) > 5) break;
+            uint32_t cp = ((uint32_t)(c & 0x0F) << 12) | ((uint32_t)(s[i + 1] & 0x3F) << 6) | (uint32_t)(s[i + 2] & 0x3F);
+            uint8_t f = flags[cp - ST_CJK_BASE] & mask;
+            if (f) {
+                if (f & ST_CF_TRIG) st_trigger(sc, r, s, n, i, cp, line_start);
+                if (f & ST_CF_SITE) {
+                    site = true;
+                    /* 网 after 文 稿 材 …: a site's name may end here */
+                    if (cp == 0x7F51 && i >= 3 && memmem(st_wm_net_before, sizeof st_wm_net_before - 1, s + i - 3, 3) &&
+                        ((unsigned char)s[i - 3] & 0xC0) != 0x80) {
+                        st_anchor *an = ST_PUSH(sc->anchors, sc->anchor_count, sc->anchor_cap);
+                        an->pos = i;
+                        an->len = 3;
+                        an->credit = false;
+                    }
+                }
+                if ((f & ST_CF_CREDIT) && i + 6 <= n && st_credit_second(cp, s + i + 3)) {
+                    st_anchor *an = ST_PUSH(sc->anchors, sc->anchor_count, sc->anchor_cap);
+                    an->pos = i;
+                    an->len = 6;
+                    an->credit = true;
+                }
+            }
+            i += 3;
+        }
+        if (i >= n) break;
+        unsigned char c = (unsigned char)s[i];
+        if (c < 0x80) {
+            if (st_is_ascii_alpha(c)) {
+                size_t j = i + 1;
+                while (j < n && st_is_ascii_alpha((unsigned char)s[j])) j++;
+                for (size_t p = i; p < j; p++) {
+                    if ((s[p] | 0x20) == 'w') site = true;
+                    if (triggers && st_trig(r, (unsigned char)s[p])) st_trigger(sc, r, s, n, p, (unsigned char)s[p], line_start);
+                }
+                st_censor_letters(doc, r, i, j);
+                i = j;
+                continue;
+            }
+            if (triggers && st_trig(r, c)) st_trigger(sc, r, s, n, i, c, line_start);
+            switch (c) {
+            case '\n':
+                ST_DELIM(i, 0, ST_DELIM_EDGE);
+                line_start = i + 1;
+                break;
+            case ',': ST_DELIM(i, 1, ST_DELIM_COMMA); break;
+            case ';': case '!': case '?': ST_DELIM(i, 1, ST_DELIM_STOP); break;
+            case '.': site = true; break;
+            case '(':
+                if (want_noise) {
+                    bool digit;
+                    size_t e = st_pinyin_at(s, n, i, 1, &digit);
+                    if (e) {
+                        st_pin *p = ST_PUSH(sc->pinyin, sc->pinyin_count, sc->pinyin_cap);
+                        p->start = i;
+                        p->end = e;
+                        p->digit = digit;
+                        i = e;
+                        continue;
+                    }
+                }
+                break;
+            case '*': i = st_placeholder_run(doc, i, "*", 1, 2); continue;
+            case '_': i = st_placeholder_run(doc, i, "_", 1, 2); continue;
+            default: break;
+            }
+            i++;
+            continue;
+        }
+        if (c >= 0xE0 && c < 0xF0 && i + 2 < n) {
+            uint32_t cp = ((uint32_t)(c & 0x0F) << 12) | ((uint32_t)(s[i + 1] & 0x3F) << 6) | (uint32_t)(s[i + 2] & 0x3F);
+            if (triggers && st_trig(r, cp)) st_trigger(sc, r, s, n, i, cp, line_start);
+            switch (cp) {
+            case 0xFF0C: case 0x3001: ST_DELIM(i, 3, ST_DELIM_COMMA); break;    /* ，、 */
+            case 0x3002: case 0xFF1B: case 0xFF1A: case 0xFF01: case 0xFF1F:  /* 。；：！？ */
+                ST_DELIM(i, 3, ST_DELIM_STOP);
+                break;
+            case 0xFF08: /* （ */
+                if (want_noise) {
+                    bool digit;
+                    size_t e = st_pinyin_at(s, n, i, 3, &digit);
+                    if (e) {
+                        st_pin *p = ST_PUSH(sc->pinyin, sc->pinyin_count, sc->pinyin_cap);
+                        p->start = i;
+                        p->end = e;
+                        p->digit = digit;
+                        i = e;
+                        continue;
+                    }
+                }
+                break;
+            case 0xFF38: i = st_placeholder_run(doc, i, "\xEF\xBC\xB8", 3, 1); continue; /* Ｘ */
+            case 0xFF58: i = st_placeholder_run(doc, i, "\xEF\xBD\x98", 3, 1); continue; /* ｘ */
+            case 0xFF3F: i = st_placeholder_run(doc, i, "\xEF\xBC\xBF", 3, 2); continue; /* ＿ */
+            case 0xFF0A: i = st_placeholder_run(doc, i, "\xEF\xBC\x8A", 3, 2); continue; /* ＊ */
+            default: break;
+            }
+            i += 3;
+            continue;
+        }
+        if (c >= 0xC0 && c < 0xE0 && i + 1 < n) {
+            uint32_t cp = ((uint32_t)(c & 0x1F) << 6) | (uint32_t)(s[i + 1] & 0x3F);
+            if (triggers && st_trig(r, cp)) st_trigger(sc, r, s, n, i, cp, line_start);
+            if (cp == 0xD7) { /* × */
+                size_t j = i;
+                while (j + 2 <= n && (unsigned char)s[j] == 0xC3 && (unsigned char)s[j + 1] == 0x97) j += 2;
+                bool by_digit = (i > 0 && st_is_ascii_digit((unsigned char)s[i - 1])) ||
+                                (j < n && st_is_ascii_digit((unsigned char)s[j]));
+                if (!by_digit) st_push_censor(doc, i, j, NULL);
+                i = j;
+                continue;
+            }
+            i += 2;
+            continue;
+        }
+        i += c >= 0xF0 ? 4 : 1;
+    }
+    ST_DELIM(n, 0, ST_DELIM_EDGE);
+#undef ST_DELIM
+}
+
+/* ---- pattern rules ---- */
+
+/* A line rule matched at ms on the line [ls, le): remove the line unless it
+ * is long or an enumerated item. Complete sentences (at least 10 characters
+ * up to 。！？) before the match stay. */
+static void st_line_match(st_doc *doc, const st_noise_rule *nr, size_t ls, size_t le, size_t ms)
+{
+    const char *s = doc->src;
+    size_t a = ls, b = le;
+    st_trim(s, &a, &b);
+    if (b <= a) return;
+    if (st_utf8_count(s + a, b - a) > nr->max_chars) return;
+    /* an item of an enumeration (一是 1. （三）) is speech */
+    if (st_marker_len(s + a, b - a)) return;
+    size_t keep = ls, m;
+    for (size_t i = a; i < ms; i += m) {
+        uint32_t c = st_utf8_next(s + i, ms - i, &m);
+        if (c == 0x3002 || c == 0xFF01 || c == 0xFF1F || c == '!' || c == '?') keep = i + m;
+    }
+    if (keep > ls && st_utf8_count(s + a, keep - a) >= 10) ls = keep;
+    st_remove_range(doc, ls, le, nr->name);
+}
+
+/* Runs a rule over src[base, base + len): the whole text, or one line
+ * (one_line). Line rules ignore matches inside the first `inline_count`
+ * spans (what the inline rules removed): a line is not promotion because of
+ * an ad in brackets that is already gone. */
+static void st_run_rule(st_doc *doc, const st_noise_rule *nr, pcre2_match_data *md, size_t base, size_t len,
+                        bool one_line, size_t inline_count)
+{
+    const char *t = doc->src + base;
+    size_t off = 0;
+    while (off <= len) {
+        int rc = pcre2_match(nr->code, (PCRE2_SPTR)t, len, off, 0, md, NULL);
+        if (rc < 0) break; /* no match, or a limit: the rule stops here */
+        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+        size_t ms = ov[0], me = ov[1];
+        if (me < ms) break; /* \K games */
+        if (nr->scope == ST_SCOPE_INLINE) {
+            /* a removal never takes a line break: such a match is ignored */
+            if (me > ms && !memchr(t + ms, '\n', me - ms)) st_remove_range(doc, base + ms, base + me, nr->name);
+            off = me > ms ? me : ms + 1;
+        } else if (me > ms && st_covered_n(doc, inline_count, base + ms, base + me, NULL)) {
+            off = me;
+        } else {
+            size_t ls, le;
+            st_line_at(doc, base + ms, &ls, &le);
+            st_line_match(doc, nr, ls, le, base + ms);
+            if (one_line) break;
+            off = le + 1 - base;
+        }
+        while (off < len && ((unsigned char)t[off] & 0xC0) == 0x80) off++;
+    }
+}
+
+static void st_apply_patterns(st_doc *doc, const st_rules *r, st_scan *sc)
+{
+    const char *s = doc->src;
+    size_t n = doc->src_len;
+    if (!r->rule_count || !n) return;
+    pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+    if (!md) abort();
+    /* hits grouped by rule, in text order */
+    size_t *first = calloc(r->rule_count + 1, sizeof *first);
+    st_hit *byrule = malloc((sc->hit_count ? sc->hit_count : 1) * sizeof *byrule);
+    if (!first || !byrule) abort();
+    for (size_t h = 0; h < sc->hit_count; h++) first[sc->hits[h].rule + 1]++;
+    for (size_t k = 0; k < r->rule_count; k++) first[k + 1] += first[k];
+    for (size_t h = 0; h < sc->hit_count; h++) byrule[first[sc->hits[h].rule]++] = sc->hits[h];
+    for (size_t k = r->rule_count; k > 0; k--) first[k] = first[k - 1];
+    first[0] = 0;
+
+    /* inline rules first, then line rules */
+    size_t inline_count = 0;
+    for (int scope = ST_SCOPE_INLINE; scope <= ST_SCOPE_LINE; scope++) {
+        if (scope == ST_SCOPE_LINE) {
+            st_sort_merge(doc);
+            inline_count = doc->removed_count;
+        }
+        for (size_t k = 0; k < r->rule_count; k++) {
+            const st_noise_rule *nr = &r->rules[k];
+            if (nr->scope != scope) continue;
+            if (!nr->requires_count) {
+                st_run_rule(doc, nr, md, 0, n, false, inline_count);
+                continue;
+            }
+            for (size_t h = first[k]; h < first[k + 1]; h++) {
+                size_t ls, le;
+                st_line_at(doc, byrule[h].pos, &ls, &le);
+                /* a line rule cannot remove a long line: do not even look */
+                if (scope == ST_SCOPE_LINE &&
+                    (le - ls > 4 * nr->max_chars + 64 || st_utf8_count(s + ls, le - ls) > nr->max_chars + 16))
+                    continue;
+                st_run_rule(doc, nr, md, ls, le - ls, true, inline_count);
+            }
+        }
+    }
+    free(first);
+    free(byrule);
+    pcre2_match_data_free(md);
+}
+
+/* ---- structural rules ---- */
+
+static int st_cmp_wm(const st_wm_cand *a, const st_wm_cand *b, const char *s)
+{
+    size_t la = a->pe - a->ps, lb = b->pe - b->ps;
+    int c = memcmp(s + a->ps, s + b->ps, la < lb ? la : lb);
+    if (c) return c;
+    if (la != lb) return la < lb ? -1 : 1;
+    return a->ps < b->ps ? -1 : a->ps > b->ps;
+}
+
+static void st_sort_wm(st_wm_cand *a, size_t n, const char *s)
+{
+    if (n < 2) return;
+    st_wm_cand *tmp = malloc(n * sizeof *tmp);
+    if (!tmp) abort();
+    for (size_t w = 1; w < n; w *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * w) {
+            size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+            size_t i = lo, j = mid, k = lo;
+            while (i < mid && j < hi) tmp[k++] = st_cmp_wm(&a[j], &a[i], s) < 0 ? a[j++] : a[i++];
+            while (i < mid) tmp[k++] = a[i++];
+            while (j < hi) tmp[k++] = a[j++];
+        }
+        memcpy(a, tmp, n * sizeof *a);
+    }
+    free(tmp);
+}
+
+/* watermark: the same site-ish phrase standing alone between delimiters at
+ * least twice. It goes with the comma after it (or before it) so that the
+ * sentence reads on. */
+static void st_watermarks(st_doc *doc, st_scan *sc)
+{
+    if (sc->wm_count < 2) return;
+    st_sort_wm(sc->wm, sc->wm_count, doc->src);
+    const char *s = doc->src;
+    size_t i = 0;
+    while (i < sc->wm_count) {
+        size_t j = i + 1;
+        size_t len = sc->wm[i].pe - sc->wm[i].ps;
+        while (j < sc->wm_count && sc->wm[j].pe - sc->wm[j].ps == len &&
+               memcmp(s + sc->wm[j].ps, s + sc->wm[i].ps, len) == 0)
+            j++;
+        if (j - i >= 2) {
+            for (size_t k = i; k < j; k++) {
+                const st_wm_cand *w = &sc->wm[k];
+                if (w->post_kind == ST_DELIM_COMMA) st_remove_range(doc, w->rs, w->post_e, R_WATERMARK);
+                else if (w->pre_kind == ST_DELIM_COMMA) st_remove_range(doc, w->pre_s, w->re, R_WATERMARK);
+                else st_remove_range(doc, w->rs, w->re, R_WATERMARK);
+            }
+        }
+        i = j;
+    }
+}
+
+/* pinyin-annotation: a syllable with a tone mark, (duì), is never speech; one
+ * with a tone digit, (dui4), counts only when there are at least three. */
+static void st_pinyin(st_doc *doc, st_scan *sc)
+{
+    size_t digits = 0;
+    for (size_t i = 0; i < sc->pinyin_count; i++) digits += sc->pinyin[i].digit;
+    for (size_t i = 0; i < sc->pinyin_count; i++)
+        if (!sc->pinyin[i].digit || digits >= 3)
+            st_add_removed(doc, sc->pinyin[i].start, sc->pinyin[i].end, R_PINYIN);
+}
+
+/* Two Han characters end at e (3 bytes each)? */
+static bool st_two_han_before(const char *s, size_t e)
+{
+    size_t m;
+    return e >= 6 && ((unsigned char)s[e - 6] & 0xF0) == 0xE0 && ((unsigned char)s[e - 3] & 0xF0) == 0xE0 &&
+           st_is_han(st_utf8_next(s + e - 6, 3, &m)) && st_is_han(st_utf8_next(s + e - 3, 3, &m));
+}
+
+static int st_cmp_anchor(const st_anchor *a, const st_anchor *b, const char *s)
+{
+    size_t la = a->len + 6, lb = b->len + 6;
+    int c = memcmp(s + a->pos - 6, s + b->pos - 6, la < lb ? la : lb);
+    if (c) return c;
+    if (la != lb) return la < lb ? -1 : 1;
+    return a->pos < b->pos ? -1 : a->pos > b->pos;
+}
+
+static void st_sort_anchors(st_anchor *a, size_t n, const char *s)
+{
+    if (n < 2) return;
+    st_anchor *tmp = malloc(n * sizeof *tmp);
+    if (!tmp) abort();
+    for (size_t w = 1; w < n; w *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * w) {
+            size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
+            size_t i = lo, j = mid, k = lo;
+            while (i < mid && j < hi) tmp[k++] = st_cmp_anchor(&a[j], &a[i], s) < 0 ? a[j++] : a[i++];
+            while (i < mid) tmp[k++] = a[i++];
+            while (j < hi) tmp[k++] = a[j++];
+        }
+        memcpy(a, tmp, n * sizeof *a);
+    }
+    free(tmp);
+}
+
+/* watermark, written into the text without punctuation around it (理论学习稿子铺整理不够深入):
+ * the same site name with a credit word (整理 原创 …) or ending in 网 at
+ * least three times. The name is taken as long as every copy agrees on the
+ * character before it (up to 8 characters); it must look like a site (稿子铺,
+ * 第一范文网), not like speech (认真整理, 资料整理). */
+static void st_watermarks_embedded(st_doc *doc, st_scan *sc)
+{
+    const char *s = doc->src;
+    size_t n = 0;
+    for (size_t i = 0; i < sc->anchor_count; i++)
+        if (st_two_han_before(s, sc->anchors[i].pos)) sc->anchors[n++] = sc->anchors[i];
+    sc->anchor_count = n;
+    if (n < 3) return;
+    st_sort_anchors(sc->anchors, n, s);
+    static const char *const site_chars[] = {"网", "铺", "库", "站", "吧", "稿", "范文", "公文", "文秘", NULL};
+    size_t i = 0;
+    while (i < n) {
+        const st_anchor *g = &sc->anchors[i];
+        size_t j = i + 1;
+        while (j < n && sc->anchors[j].len == g->len &&
+               memcmp(s + sc->anchors[j].pos - 6, s + g->pos - 6, g->len + 6) == 0)
+            j++;
+        size_t count = j - i;
+        if (count >= 3 && count <= 4096) {
+            /* extend the name to the left while all copies agree */
+            size_t ext = 0;
+            while (ext < 6) {
+                size_t at = g->pos - 6 - 3 * ext; /* start of the name so far */
+                if (at < 3 || ((unsigned char)s[at - 3] & 0xF0) != 0xE0) break;
+                size_t m;
+                if (!st_is_han(st_utf8_next(s + at - 3, 3, &m))) break;
+                bool same = true;
+                for (size_t k = i + 1; k < j && same; k++) {
+                    size_t bt = sc->anchors[k].pos - 6 - 3 * ext;
+                    same = bt >= 3 && memcmp(s + bt - 3, s + at - 3, 3) == 0;
+                }
+                if (!same) break;
+                ext++;
+            }
+            size_t ps = g->pos - 6 - 3 * ext, pe = g->pos + g->len;
+            const char *name = s + ps;
+            size_t name_len = g->pos - ps;
+            bool ok = !st_contains_any(s + ps, pe - ps, st_wm_speech) &&
+                      !st_ends_with_any(name, name_len, st_wm_not_name);
+            if (ok && g->credit) ok = st_contains_any(name, name_len, site_chars);
+            if (ok)
+                for (size_t k = i; k < j; k++)
+                    st_add_removed(doc, sc->anchors[k].pos - 6 - 3 * ext, sc->anchors[k].pos + sc->anchors[k].len,
+                                   R_WATERMARK);
+        }
+        i = j;
+    }
+}
+
+static const char *const st_title_words[] = {
+    "发言", "材料", "检查", "讲话", "报告", "提纲", "剖析", "对照", "研讨", "心得", "体会", "汇报", "总结",
+    "述职", "检视", "查摆", "生活会", "稿", "發言", "檢查", "講話", "報告", "對照", "體會", "彙報", "匯報",
+    "總結", "述職", "檢視", "生活會", NULL};
+
+static const char *const st_signoff_start[] = {"发言人", "汇报人", "报告人", "单位", "姓名", "日期", "时间",
+                                               "落款", NULL};
+/* an organisation or a person signing: 中共XX县委办公室, XX局党组, 张三同志 */
+static const char *const st_signoff_end[] = {
+    "党支部", "党委", "党组", "党总支", "委员会", "常委会", "领导班子", "班子", "办公室", "同志", "支部",
+    "纪委", "监委", "政府", "人大", "政协", "机关", "中心", "公司", "集团", "学校", "大学", "医院", "街道",
+    "社区", "局", "厅", "委", "办", "院", "所", "部", "处", "科", "室", "站", "县", "市", "区", "镇", "乡",
+    "村", "队", "组", "黨支部", "黨委", "黨組", "委員會", "領導班子", "辦公室", "機關", "學校", "醫院",
+    "縣", "鎮", "隊", "辦", NULL};
+
+/* site-signature: a short line without sentence punctuation that is both
+ * among the first 5 and the last 15 non-empty lines. */
+static void st_signature(st_doc *doc, st_line *head, size_t nh, st_line *tail, size_t nt)
+{
+    const char *s = doc->src;
+    const st_line *title = NULL; /* the first line not yet removed may be the title */
+    for (size_t i = 0; i < nh && i < 5; i++) {
+        const st_line *h = &head[i];
+        if (st_covered(doc, h->cs, h->ce, NULL)) continue;
+        bool is_first = !title;
+        if (!title) title = h;
+        if (h->chars < 2 || h->chars > 20) continue;
+        if (st_has_sentence_punct(s, h->cs, h->ce)) continue;
+        /* an organisation written at the top and signing at the end, or a
+         * person's name, is not a site */
+        if (st_ends_with_any(s + h->cs, h->ce - h->cs, st_signoff_end) ||
+            st_starts_with_any(s + h->cs, h->ce - h->cs, st_signoff_start))
+            continue;
+        if (h->chars < 4 && !st_wm_siteish(s + h->cs, h->ce - h->cs, true)) continue;
+        if (st_marker_len(s + h->cs, h->ce - h->cs)) continue;
+        /* a title written again is duplicate-title's business */
+        if (is_first && st_contains_any(s + h->cs, h->ce - h->cs, st_title_words)) continue;
+        if (!is_first && st_same_visible(doc, h, title) &&
+            st_contains_any(s + h->cs, h->ce - h->cs, st_title_words))
+            continue;
+        bool found = false;
+        for (size_t t = nt > 15 ? nt - 15 : 0; t < nt; t++) {
+            if (tail[t].ls <= h->ls) continue;
+            if (st_same_visible(doc, h, &tail[t])) {
+                st_remove_range(doc, tail[t].ls, tail[t].le, R_SIGNATURE);
+                found = true;
+            }
+        }
+        if (found) st_remove_range(doc, h->ls, h->le, R_SIGNATURE);
+    }
+}
+
+/* duplicate-title: the first two lines that are still there are the same
+ * (a title written twice), or the last line repeats the first. */
+/* duplicate-title: the first two lines that are still there read the same
+ * (a title written twice), or the last line repeats the first. Parts that
+ * other rules removed (【第1篇】) do not count. */
+static void st_duplicate_title(st_doc *doc, st_line *head, size_t nh, st_line *tail, size_t nt)
+{
+    const st_line *first = NULL, *second = NULL;
+    for (size_t i = 0; i < nh && !second; i++) {
+        if (st_covered(doc, head[i].cs, head[i].ce, NULL)) continue;
+        if (!first) first = &head[i];
+        else second = &head[i];
+    }
+    if (!first || first->chars > 80) return;
+    if (second && st_same_visible(doc, first, second)) st_remove_range(doc, second->ls, second->le, R_DUPTITLE);
+    for (size_t t = nt; t-- > 0;) {
+        if (st_covered(doc, tail[t].cs, tail[t].ce, NULL)) continue;
+        if (tail[t].ls > first->ls && (!second || tail[t].ls != second->ls) && st_same_visible(doc, first, &tail[t]))
+            st_remove_range(doc, tail[t].ls, tail[t].le, R_DUPTITLE);
+        break;
+    }
+}
+
+/* The heading of a table-of-contents entry: after the marker, without the
+ * leader dots and page number. */
+static void st_toc_heading(const char *s, const st_line *L, size_t *a, size_t *b)
+{
+    *a = L->cs + st_marker_len(s + L->cs, L->ce - L->cs);
+    *b = L->ce;
+    size_t m;
+    while (*b > *a) {
+        uint32_t c = st_utf8_prev(s + *a, *b - *a, &m);
+        if (!(st_is_digit_cp(c) || c == '.' || c == 0x2026 || c == 0xB7 || c == 0x22EF || c == '-' ||
+              c == 0x2014 || c == 0xFF0E || c == 0x30FB || st_is_space(c)))
+            break;
+        *b -= m;
+    }
+    st_trim(s, a, b);
+}
+
+static bool st_toc_entry(const st_doc *doc, const st_line *L)
+{
+    const char *s = doc->src;
+    if (L->chars > 40 || st_marker_len(s + L->cs, L->ce - L->cs) == 0) return false;
+    if (st_contains(s + L->cs, L->ce - L->cs, "。")) return false;
+    size_t a, b;
+    st_toc_heading(s, L, &a, &b);
+    return st_utf8_count(s + a, b - a) >= 2;
+}
+
+/* Does s[from, n) hold the heading at the start of a line (after a marker)? */
+static size_t st_find_heading(const st_doc *doc, size_t from, const char *h, size_t hl)
+{
+    const char *s = doc->src;
+    size_t n = doc->src_len, pos = from;
+    while (pos < n) {
+        const char *p = memmem(s + pos, n - pos, h, hl);
+        if (!p) return (size_t)-1;
+        size_t at = (size_t)(p - s), ls, le;
+        st_line_at(doc, at, &ls, &le);
+        size_t a = ls, b = at;
+        st_trim(s, &a, &b);
+        if (a == b || st_marker_len(s + a, b - a) == b - a) return at + hl;
+        pos = at + 1;
+    }
+    return (size_t)-1;
+}
+
+/* table-of-contents: at least three short marker lines before the body whose
+ * headings come back later, in order, at the start of lines. */
+static void st_toc(st_doc *doc, st_line *head, size_t nh)
+{
+    const char *s = doc->src;
+    size_t i = 0;
+    while (i < nh) {
+        if (head[i].chars > 60) return; /* the body has started */
+        if (!st_toc_entry(doc, &head[i]) || st_covered(doc, head[i].cs, head[i].ce, NULL)) { i++; continue; }
+        size_t j = i;
+        while (j < nh && st_toc_entry(doc, &head[j]) && !st_covered(doc, head[j].cs, head[j].ce, NULL)) j++;
+        if (j - i >= 3 && j < nh) {
+            size_t pos = head[j - 1].le;
+            bool ok = true;
+            for (size_t k = i; k < j && ok; k++) {
+                size_t a, b;
+                st_toc_heading(s, &head[k], &a, &b);
+                size_t f = st_find_heading(doc, pos, s + a, b - a);
+                if (f == (size_t)-1) ok = false;
+                else pos = f;
+            }
+            if (ok) {
+                if (i > 0) {
+                    const st_line *t = &head[i - 1];
+                    const char *p = s + t->cs;
+                    size_t l = t->ce - t->cs;
+                    if ((l == 6 && memcmp(p, "目录", 6) == 0) || (l == 9 && memcmp(p, "目录：", 9) == 0) ||
+                        (l == 9 && memcmp(p, "目 录", 7) == 0) || (l == 9 && memcmp(p, "目\xE3\x80\x80录", 9) == 0) ||
+                        (l == 7 && memcmp(p, "目录:", 7) == 0))
+                        st_remove_range(doc, t->ls, t->le, R_TOC);
+                }
+                for (size_t k = i; k < j; k++) st_remove_range(doc, head[k].ls, head[k].le, R_TOC);
+                return;
+            }
+        }
+        i = j;
+    }
+}
+
+/* A date (2023年1月5日, 2023-01-05) or a sign-off line of the speaker. */
+static bool st_protected_line(const char *s, const st_line *L)
+{
+    const char *p = s + L->cs;
+    size_t l = L->ce - L->cs;
+    if (st_starts_with_any(p, l, st_signoff_start) || st_ends_with_any(p, l, st_signoff_end)) return true;
+    if (st_ends_with(p, l, "日") && st_contains(p, l, "年") && st_contains(p, l, "月")) return true;
+    size_t digits = 0, seps = 0, other = 0;
+    for (size_t i = 0; i < l; i++) {
+        if (st_is_ascii_digit((unsigned char)p[i])) digits++;
+        else if (p[i] == '-' || p[i] == '.' || p[i] == '/') seps++;
+        else other++;
+    }
+    return digits >= 6 && seps == 2 && other == 0;
+}
+
+/* Rules whose lines do not mark the start of a site footer. */
+static bool st_footer_anchor(const char *rule)
+{
+    static const char *const weak[] = {"page-header", "paywall-tag", "template-tag", "duplicate-title",
+                                       "table-of-contents", "collection-header", "pinyin-annotation",
+                                       "watermark", "breadcrumb", NULL};
+    if (!rule) return false;
+    for (const char *const *w = weak; *w; w++)
+        if (strcmp(rule, *w) == 0) return false;
+    return true;
+}
+
+/* site-footer: at the end of the document, short lines sandwiched between
+ * lines of promotion are the site's footer. */
+static void st_footer(st_doc *doc, st_line *head, size_t nh, st_line *tail, size_t nt)
+{
+    const char *s = doc->src;
+    bool covered[32], anchor[32];
+    /* the footer comes after the head of the document */
+    size_t head_end = nh ? head[nh < 5 ? nh - 1 : 4].le : 0;
+    size_t lo = nt;
+    while (lo > 0) {
+        const st_line *L = &tail[lo - 1];
+        if (L->ls <= head_end) break;
+        const char *rule;
+        bool cov = st_covered(doc, L->cs, L->ce, &rule);
+        covered[lo - 1] = cov;
+        anchor[lo - 1] = cov && st_footer_anchor(rule);
+        if (!cov && (L->chars > 40 || st_marker_len(s + L->cs, L->ce - L->cs) || st_protected_line(s, L) ||
+                     st_ends_with(s + L->cs, L->ce - L->cs, "。") || st_ends_with(s + L->cs, L->ce - L->cs, "；")))
+            break;
+        lo--;
+    }
+    size_t first = nt, last = nt;
+    for (size_t i = lo; i < nt; i++) {
+        if (!anchor[i]) continue;
+        if (first == nt) first = i;
+        last = i;
+    }
+    if (first == nt) return;
+    for (size_t i = first + 1; i < last; i++)
+        if (!covered[i]) st_remove_range(doc, tail[i].ls, tail[i].le, R_FOOTER);
+}
+
+/* Drops censored words and redactions that lie inside removed text. */
+static void st_filter_censored(st_doc *doc)
+{
+    size_t o = 0, k = 0;
+    for (size_t i = 0; i < doc->censored_count; i++) {
+        st_censor_span c = doc->censored[i];
+        while (k < doc->removed_count && doc->removed[k].end <= c.start) k++;
+        if (k < doc->removed_count && doc->removed[k].start < c.end) continue;
+        doc->censored[o++] = c;
+    }
+    doc->censored_count = o;
+}
+
+/* Maps the removals and censored words found in the wrapped working copy
+ * back to the source, cutting removals around the line breaks. */
+static void st_map_back(st_doc *doc, const size_t *cuts, size_t ncuts)
+{
+    st_removed_span *old = doc->removed;
+    size_t count = doc->removed_count;
+    doc->removed = NULL;
+    doc->removed_count = doc->removed_cap = 0;
+    for (size_t i = 0; i < count; i++)
+        st_remove_range(doc, st_copy_to_src(cuts, ncuts, old[i].start, false),
+                        st_copy_to_src(cuts, ncuts, old[i].end, true), old[i].rule);
+    free(old);
+    for (size_t i = 0; i < doc->censored_count; i++) {
+        st_censor_span *c = &doc->censored[i];
+        c->start = st_copy_to_src(cuts, ncuts, c->start, false);
+        c->end = st_copy_to_src(cuts, ncuts, c->end, true);
+    }
+}
+
+int st_clean(st_doc *doc, const st_rules *rules, bool keep_noise)
+{
+    if (!rules) rules = st_rules_default();
+    if (!rules || !doc->src) return 0;
+    doc->traditional = st_is_traditional_text(doc, rules);
+    char *orig = doc->src;
+    size_t orig_len = doc->src_len;
+    char *simp = NULL, *work = NULL;
+    size_t *cuts = NULL, ncuts = 0;
+    if (!keep_noise) {
+        /* the working copy (see "layout"): simplified script, lines repaired */
+        if (doc->traditional && (simp = st_simplified_copy(doc)) != NULL) doc->src = simp;
+        st_layout lay;
+        st_layout_detect(doc->src, doc->src_len, &lay);
+        work = st_layout_copy(doc->src, doc->src_len, &lay, &cuts, &ncuts);
+        if (work) {
+            doc->src = work;
+            doc->src_len = orig_len - ncuts;
+        }
+    }
+    st_scan sc;
+    memset(&sc, 0, sizeof sc);
+    if (!keep_noise && rules->rule_count) {
+        sc.last_line = malloc(rules->rule_count * sizeof *sc.last_line);
+        if (!sc.last_line) abort();
+        memset(sc.last_line, 0xFF, rules->rule_count * sizeof *sc.last_line);
+    }
+    st_scan_text(doc, rules, &sc, !keep_noise);
+    if (!keep_noise) {
+        st_apply_patterns(doc, rules, &sc);
+        st_pinyin(doc, &sc);
+        st_sort_merge(doc);
+
+        enum { HEAD = 60, TAIL = 20 };
+        st_line head[HEAD], tail[TAIL];
+        size_t nh = st_head_lines(doc, head, HEAD);
+        size_t nt = st_tail_lines(doc, tail, TAIL);
+        /* a signature line is not a watermark, though it may look like one */
+        st_signature(doc, head, nh, tail, nt);
+        st_watermarks(doc, &sc);
+        st_watermarks_embedded(doc, &sc);
+        st_sort_merge(doc);
+        st_duplicate_title(doc, head, nh, tail, nt);
+        st_toc(doc, head, nh);
+        st_sort_merge(doc);
+        st_footer(doc, head, nh, tail, nt);
+        st_sort_merge(doc);
+        st_filter_censored(doc);
+    }
+    free(sc.pinyin);
+    free(sc.anchors);
+    free(sc.wm);
+    free(sc.hits);
+    free(sc.last_line);
+    doc->src = orig;
+    doc->src_len = orig_len;
+    if (work) {
+        st_map_back(doc, cuts, ncuts);
+        free(work);
+        free(cuts);
+    }
+    free(simp);
+    return 0;
+}

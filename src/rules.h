@@ -1,0 +1,83 @@
+/* Private to rules.c and clean.c: the compiled noise rules and the
+ * dictionary of censored words. See docs/NOISE.md for the file formats. */
+#ifndef ST_RULES_H
+#define ST_RULES_H
+
+#ifndef PCRE2_CODE_UNIT_WIDTH
+#define PCRE2_CODE_UNIT_WIDTH 8
+#endif
+#include <pcre2.h>
+
+#include "internal.h"
+
+enum { ST_SCOPE_INLINE = 0, ST_SCOPE_LINE = 1 };
+
+/* Longest line (in characters) a line rule may remove unless the rule says
+ * otherwise: real paragraphs are longer, so a line rule can never eat one. */
+#define ST_LINE_RULE_MAX_CHARS 100
+
+struct st_noise_rule {
+    char *name;        /* appears in the output as the "rule" of a removal */
+    char *doc;
+    char *pattern;
+    int scope;         /* ST_SCOPE_INLINE or ST_SCOPE_LINE */
+    size_t max_chars;  /* line rules: longest line they may remove */
+    char **requires;   /* tried only on lines holding one of these */
+    size_t requires_count;
+    pcre2_code *code;
+};
+
+typedef struct st_dict_word {
+    char *word;        /* lower case ASCII letters */
+    size_t len;
+    char *expansion;   /* UTF-8, NUL-terminated */
+} st_dict_word;
+
+/* Flags of the characters U+4000..U+9FFF (all 3-byte UTF-8 sequences with a
+ * lead byte E4..E9), so that the scan of clean.c looks each one up once. */
+#define ST_CJK_BASE 0x4000u
+#define ST_CJK_TABLE 0x6000u
+enum {
+    ST_CF_TRAD = 1, /* exists only in traditional script */
+    ST_CF_SIMP = 2, /* a simplified form not used in traditional text */
+    ST_CF_SITE = 4,  /* 网 库 铺: may be part of a watermark's site name */
+    ST_CF_TRIG = 8,  /* the first character of a "requires" literal */
+    ST_CF_CREDIT = 16 /* 整 原 出 首 独: may start a credit word (整理 原创 …) */
+};
+/* Sets the script and watermark flags (clean.c). */
+void st_clean_fill_flags(uint8_t *cjk);
+
+/* A "requires" literal of a rule, indexed by its first code point so that
+ * the scan in clean.c finds all of them in its one pass over the text. */
+typedef struct st_literal {
+    const char *bytes; /* owned by the rule */
+    size_t len;
+    uint32_t first;    /* first code point (BMP) */
+    uint32_t rule;     /* index into rules */
+} st_literal;
+
+struct st_rules {
+    st_noise_rule *rules;
+    size_t rule_count, rule_cap;
+    st_literal *lits;  /* sorted by first code point */
+    size_t lit_count, lit_cap;
+    uint8_t trig[8192]; /* bit per BMP code point: some literal starts with it */
+    uint8_t cjk[ST_CJK_TABLE]; /* ST_CF_* flags of U+4000..U+9FFF for the scan */
+    st_dict_word *words;
+    size_t word_count, word_cap;
+    uint32_t *table;   /* open addressing: word index + 1, 0 when empty */
+    size_t table_size; /* power of two */
+    size_t max_word_len;
+};
+
+/* The dictionary entry for a lower-case ASCII word, or NULL. */
+const st_dict_word *st_dict_lookup(const st_rules *r, const char *lower, size_t len);
+
+/* Number of rules implemented in C (clean.c), counted by st_rules_noise_count. */
+#define ST_STRUCTURAL_RULES 6
+
+/* Frees the per-document state of rules.c (the ICU transliterator used by
+ * st_to_simplified). Called from st_doc_free. */
+void st_rules_doc_cleanup(st_doc *doc);
+
+#endif
