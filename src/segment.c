@@ -139,8 +139,9 @@ static bool ends_sentence(const line_info *l)
     return st_is_sentence_end(c) || c == 0x2026;
 }
 
-/* The last word of a speech title: 材料 发言 提纲 报告 … A first line ending so
- * is the title, even when it happens to be as long as the wrapped lines. */
+/* The last word of a speech title: 材料 发言 提纲 报告 … A first line ending so,
+ * and shorter than the wrap width, is the whole title, even when it is nearly as
+ * long as the wrapped lines. */
 static bool ends_like_title(const line_info *l)
 {
     static const uint32_t pairs[][2] = {
@@ -320,7 +321,8 @@ int st_segment(st_doc *doc)
         bool join = false;
         if (!first_line) first_line = l;
         if (wrap && prev && prev->raw_chars + 3 >= wrap && !starts_with_marker(doc, l))
-            join = !ends_sentence(prev) && !(prev == first_line && ends_like_title(prev));
+            join = !ends_sentence(prev) &&
+                   !(prev == first_line && prev->raw_chars < wrap && ends_like_title(prev));
         if (prev && !join) end_paragraph(doc, &para_start);
         if (flattened && l->chars > 80) emit_flattened_line(&b, l, &para_start);
         else emit_range(&b, l->start, l->end);
