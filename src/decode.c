@@ -21,8 +21,6 @@
  * CR). Other encodings go through ICU in big chunks (ucnv_toUnicode) and are
  * turned into UTF-8 by hand, which also normalises line ends and tracks where
  * U+FFFD replacements land. Error offsets are offsets in the input bytes.
- * doc->traditional is set from the decoded text (traditional-only forms of
- * frequent characters against simplified-only ones).
  * No global mutable state: lookup tables are built on the stack per call. */
 #include "internal.h"
 
@@ -70,27 +68,6 @@ static const char st_common_han[] =
     "阿际陈降院除险陳隊随際隨險难集雖雙離難電需青非面革音響項須領頭題"
     "類顯项须领题風风飛飞養首馬驗马验體高鬥麼黃黄黑點黨";
 
-/* Simplified forms that differ from their traditional ones. */
-static const char st_simp_only[] =
-    "万与专业东两严个丰为举么义习书争亚产亲仅从们价众会传体儿党关兴养"
-    "内写军农决况几击则创别办务动劲势区医华单却历压参双发变号后吗听员"
-    "响团围国图场坚声处备复够头学实对导将尔尽层届师带干并广应开张强当"
-    "彻征态总战执护报担挥据摆敌数斗断无时显术机杀权条来极构标树样检气"
-    "没洁济满点炼爱现电监着确离种积称筹类紧红约级纪线组细织终经结绕给"
-    "绝统续维罗职联节苏范营虽装见观规视觉计认讨让议记讲许论设证评识话"
-    "该语说请读调谈谋负责质贯费资践车转轻较边达过运还这进远连选采针钉"
-    "钻长门问间队际陈险随难项须领题风飞马验黄";
-
-/* Traditional forms that are not also simplified characters. */
-static const char st_trad_only[] =
-    "並亞來個們備傳僅價兒內兩別則創勁動務勢區卻參員問單嗎嚴國圍圖團執"
-    "堅報場壓夠學實寫將專對導屆層師帶幾廣張強後從復徵徹愛態應戰採揮擊"
-    "擔據擺敵數斷時書會東條業極構標樣樹機檢權歷殺氣決沒況滿潔濟為無煉"
-    "營爭爾現產當發盡監眾確種稱積節範籌紀約紅級細終組結絕給統經維緊線"
-    "總織繞續羅義習聯聲職聽與興舉華萬蘇處號術裝見規視親覺觀計討記設許"
-    "評話該認語說調談請論謀講證識議護讀變讓豐負貫責費資質踐車軍較輕轉"
-    "辦農這連進運過達遠選還邊醫釘針鑽長門開間關陳隊際隨險雖雙離難電響"
-    "項須領頭題類顯風飛養馬驗體鬥麼黃點黨";
 
 /* ---- tables of Han characters, as bitmaps over U+4E00..U+9FFF ---- */
 
@@ -1130,29 +1107,6 @@ static int decode_auto(st_doc *doc, const char *data, size_t len, bool lossy, st
     return decode_with(doc, icu, data, len, 0, lossy, label, suffix, err);
 }
 
-/* Traditional script: traditional-only forms of frequent characters outnumber
- * their simplified-only counterparts. Looks at the first 256 KB. */
-static void detect_traditional(st_doc *doc)
-{
-    han_set simp, trad;
-    han_set_build(&simp, st_simp_only);
-    han_set_build(&trad, st_trad_only);
-    size_t n = doc->src_len < (256u << 10) ? doc->src_len : (256u << 10);
-    size_t t = 0, s = 0, i = 0;
-    const unsigned char *p = (const unsigned char *)doc->src;
-    while (i < n) {
-        if (p[i] < 0xE4 || p[i] > 0xE9) { /* U+4E00..U+9FFF are E4..E9 lead bytes */
-            i++;
-            continue;
-        }
-        size_t k;
-        uint32_t c = st_utf8_next(doc->src + i, doc->src_len - i, &k);
-        t += han_has(&trad, c);
-        s += han_has(&simp, c);
-        i += k ? k : 1;
-    }
-    doc->traditional = (t > 0 && s == 0) || (t >= 2 && t > 2 * s);
-}
 
 int st_decode(st_doc *doc, const char *data, size_t len, const st_options *opt, st_error *err)
 {
@@ -1171,6 +1125,5 @@ int st_decode(st_doc *doc, const char *data, size_t len, const st_options *opt, 
         doc->src_len = 0;
         return rc;
     }
-    detect_traditional(doc);
     return 0;
 }

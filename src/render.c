@@ -111,8 +111,12 @@ static void key(writer *w, const char *k)
 static void put_uint(writer *w, size_t v)
 {
     char b[24];
-    int n = snprintf(b, sizeof b, "%zu", v);
-    put(w, b, (size_t)n);
+    size_t i = sizeof b;
+    do {
+        b[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    put(w, b + i, sizeof b - i);
 }
 
 static void put_int(writer *w, long v)

@@ -396,17 +396,22 @@ static void test_legacy(void)
 {
     expect_ok("gb18030", SIMP_GB, sizeof SIMP_GB - 1, NULL, SIMP, "GB18030", "detected");
     expect_ok("big5", TRAD_BIG5, sizeof TRAD_BIG5 - 1, NULL, TRAD, "Big5", "detected");
+    /* the traditional flag is the noise stage's: check it through st_parse */
+    st_doc *whole = st_parse(TRAD_BIG5, sizeof TRAD_BIG5 - 1, NULL, NULL);
+    CHECK(whole && st_doc_is_traditional(whole), "big5 text is traditional");
+    st_doc_free(whole);
     run r = dec(TRAD_BIG5, sizeof TRAD_BIG5 - 1, NULL, 0);
-    CHECK(r.rc == 0 && r.doc->traditional, "big5 text is traditional");
     CHECK(r.rc == 0 && r.doc->confidence >= 60, "big5 confidence %d", r.doc->confidence);
     done(&r);
+    whole = st_parse(SIMP_GB, sizeof SIMP_GB - 1, NULL, NULL);
+    CHECK(whole && !st_doc_is_traditional(whole), "gb text is simplified");
+    st_doc_free(whole);
     r = dec(SIMP_GB, sizeof SIMP_GB - 1, NULL, 0);
-    CHECK(r.rc == 0 && !r.doc->traditional, "gb text is simplified");
     CHECK(r.rc == 0 && r.doc->confidence >= 60, "gb confidence %d", r.doc->confidence);
     done(&r);
-    r = dec(TRAD, strlen(TRAD), NULL, 0);
-    CHECK(r.rc == 0 && r.doc->traditional, "utf-8 traditional text");
-    done(&r);
+    whole = st_parse(TRAD, strlen(TRAD), NULL, NULL);
+    CHECK(whole && st_doc_is_traditional(whole), "utf-8 traditional text");
+    st_doc_free(whole);
 
     /* short texts: a title alone */
     expect_ok("short gb", "\xb6\xd4\xd5\xd5\xbc\xec\xb2\xe9\xb2\xc4\xc1\xcf", 12, NULL, "对照检查材料", "GB18030", "detected");
