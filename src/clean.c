@@ -1321,23 +1321,32 @@ static int st_cmp_wm(const st_wm_cand *a, const st_wm_cand *b, const char *s)
     return a->ps < b->ps ? -1 : a->ps > b->ps;
 }
 
-static void st_sort_wm(st_wm_cand *a, size_t n, const char *s)
+/* A stable bottom-up merge sort over n elements of `size` bytes, compared
+ * with cmp(x, y, text); shared by the two watermark scans. */
+static void st_merge_sort(void *base, size_t n, size_t size,
+                          int (*cmp)(const void *, const void *, const char *), const char *text)
 {
     if (n < 2) return;
-    st_wm_cand *tmp = malloc(n * sizeof *tmp);
+    char *a = base, *tmp = malloc(n * size);
     if (!tmp) abort();
     for (size_t w = 1; w < n; w *= 2) {
         for (size_t lo = 0; lo < n; lo += 2 * w) {
             size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
             size_t i = lo, j = mid, k = lo;
-            while (i < mid && j < hi) tmp[k++] = st_cmp_wm(&a[j], &a[i], s) < 0 ? a[j++] : a[i++];
-            while (i < mid) tmp[k++] = a[i++];
-            while (j < hi) tmp[k++] = a[j++];
+            while (i < mid && j < hi) {
+                size_t from = cmp(a + j * size, a + i * size, text) < 0 ? j++ : i++;
+                memcpy(tmp + k++ * size, a + from * size, size);
+            }
+            memcpy(tmp + k * size, a + i * size, (mid - i) * size);
+            k += mid - i;
+            memcpy(tmp + k * size, a + j * size, (hi - j) * size);
         }
-        memcpy(a, tmp, n * sizeof *a);
+        memcpy(a, tmp, n * size);
     }
     free(tmp);
 }
+
+static int st_cmp_wm_v(const void *a, const void *b, const char *s) { return st_cmp_wm(a, b, s); }
 
 /* watermark: the same site-ish phrase standing alone between delimiters at
  * least twice. It goes with the comma after it (or before it) so that the
@@ -1345,7 +1354,7 @@ static void st_sort_wm(st_wm_cand *a, size_t n, const char *s)
 static void st_watermarks(st_doc *doc, st_scan *sc)
 {
     if (sc->wm_count < 2) return;
-    st_sort_wm(sc->wm, sc->wm_count, doc->src);
+    st_merge_sort(sc->wm, sc->wm_count, sizeof *sc->wm, st_cmp_wm_v, doc->src);
     const char *s = doc->src;
     size_t i = 0;
     while (i < sc->wm_count) {
@@ -1394,23 +1403,7 @@ static int st_cmp_anchor(const st_anchor *a, const st_anchor *b, const char *s)
     return a->pos < b->pos ? -1 : a->pos > b->pos;
 }
 
-static void st_sort_anchors(st_anchor *a, size_t n, const char *s)
-{
-    if (n < 2) return;
-    st_anchor *tmp = malloc(n * sizeof *tmp);
-    if (!tmp) abort();
-    for (size_t w = 1; w < n; w *= 2) {
-        for (size_t lo = 0; lo < n; lo += 2 * w) {
-            size_t mid = lo + w < n ? lo + w : n, hi = lo + 2 * w < n ? lo + 2 * w : n;
-            size_t i = lo, j = mid, k = lo;
-            while (i < mid && j < hi) tmp[k++] = st_cmp_anchor(&a[j], &a[i], s) < 0 ? a[j++] : a[i++];
-            while (i < mid) tmp[k++] = a[i++];
-            while (j < hi) tmp[k++] = a[j++];
-        }
-        memcpy(a, tmp, n * sizeof *a);
-    }
-    free(tmp);
-}
+static int st_cmp_anchor_v(const void *a, const void *b, const char *s) { return st_cmp_anchor(a, b, s); }
 
 /* watermark, written into the text without punctuation around it (理论学习稿子铺整理不够深入):
  * the same site name with a credit word (整理 原创 …) or ending in 网 at
@@ -1425,7 +1418,7 @@ static void st_watermarks_embedded(st_doc *doc, st_scan *sc)
         if (st_two_han_before(s, sc->anchors[i].pos)) sc->anchors[n++] = sc->anchors[i];
     sc->anchor_count = n;
     if (n < 3) return;
-    st_sort_anchors(sc->anchors, n, s);
+    st_merge_sort(sc->anchors, n, sizeof *sc->anchors, st_cmp_anchor_v, s);
     static const char *const site_chars[] = {"网", "铺", "库", "站", "吧", "稿", "范文", "公文", "文秘", NULL};
     size_t i = 0;
     while (i < n) {
