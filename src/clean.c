@@ -1003,6 +1003,21 @@ static size_t st_pinyin_at(const char *s, size_t n, size_t i, size_t open_len, b
     return 0;
 }
 
+/* Record a pinyin annotation opening at i (its bracket open_len bytes long);
+ * returns where it ends, or 0 when there is none. */
+static size_t st_take_pinyin(st_scan *sc, const char *s, size_t n, size_t i, size_t open_len)
+{
+    bool digit;
+    size_t e = st_pinyin_at(s, n, i, open_len, &digit);
+    if (e) {
+        st_pin *p = ST_PUSH(sc->pinyin, sc->pinyin_count, sc->pinyin_cap);
+        p->start = i;
+        p->end = e;
+        p->digit = digit;
+    }
+    return e;
+}
+
 /* A run of one placeholder character (×, Ｘ, ＿, *, _) starting at i, each
  * `w` bytes: reports it when it is long enough; returns the end. */
 static size_t st_placeholder_run(st_doc *doc, size_t i, const char *ch, size_t w, size_t min)
@@ -1137,13 +1152,8 @@ static void st_scan_text(st_doc *doc, const st_rules *r, st_scan *sc, bool want_
             case '.': site = true; break;
             case '(':
                 if (want_noise) {
-                    bool digit;
-                    size_t e = st_pinyin_at(s, n, i, 1, &digit);
+                    size_t e = st_take_pinyin(sc, s, n, i, 1);
                     if (e) {
-                        st_pin *p = ST_PUSH(sc->pinyin, sc->pinyin_count, sc->pinyin_cap);
-                        p->start = i;
-                        p->end = e;
-                        p->digit = digit;
                         i = e;
                         continue;
                     }
@@ -1166,13 +1176,8 @@ static void st_scan_text(st_doc *doc, const st_rules *r, st_scan *sc, bool want_
                 break;
             case 0xFF08: /* （ */
                 if (want_noise) {
-                    bool digit;
-                    size_t e = st_pinyin_at(s, n, i, 3, &digit);
+                    size_t e = st_take_pinyin(sc, s, n, i, 3);
                     if (e) {
-                        st_pin *p = ST_PUSH(sc->pinyin, sc->pinyin_count, sc->pinyin_cap);
-                        p->start = i;
-                        p->end = e;
-                        p->digit = digit;
                         i = e;
                         continue;
                     }
