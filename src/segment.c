@@ -263,8 +263,7 @@ static void emit_flattened_line(builder *b, const line_info *l, size_t *para_sta
 int st_segment(st_doc *doc)
 {
     /* clean text is never longer than src plus one \n per line */
-    size_t line_total = 1;
-    for (size_t i = 0; i < doc->src_len; i++) line_total += doc->src[i] == '\n';
+    size_t line_total = doc->line_count ? doc->line_count : 1; /* counted by st_build_line_table */
     doc->text = malloc(doc->src_len + line_total + 2);
     line_info *lines = malloc(line_total * sizeof *lines);
     if (!doc->text || !lines) abort();
