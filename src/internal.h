@@ -229,7 +229,9 @@ static inline size_t st_utf8_count(const char *s, size_t len)
         memcpy(&w, s + i, 8);
         /* a continuation byte is 10xxxxxx: bit 7 set and bit 6 clear */
         uint64_t cont = w & ~(w << 1) & 0x8080808080808080ull;
-        c += 8 - (size_t)__builtin_popcountll(cont);
+        /* sum the flag bits by multiplication: no popcnt instruction is
+         * assumed (without -mpopcnt gcc calls a slow libgcc routine) */
+        c += 8 - (size_t)(((cont >> 7) * 0x0101010101010101ull) >> 56);
     }
     for (; i < len; i++) c += ((unsigned char)s[i] & 0xC0) != 0x80;
     return c;
