@@ -6,7 +6,8 @@
 #   bash bench/profile.sh [UTF8_MB [GB_MB]]     # default 4 MB of UTF-8, 2 MB of GB18030
 #
 # Environment: BENCH_PROF_BUILD (default: build-profile in the checkout; release
-# + debug info), BENCH_CACHE (default /tmp/speechtree-bench), BENCH_OUT.
+# + debug info), BENCH_CACHE (default /tmp/speechtree-bench), BENCH_OUT,
+# BENCH_PERF=0 (instruction counts only: skip perf, for comparing a change).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -47,7 +48,9 @@ profile_one() { # ENC MB
     profile_one utf8 "$UTF8_MB"
     profile_one gb18030 "$GB_MB"
 
-    if perf record -e cpu-clock -o "$OUT/.perf-probe" -- true >/dev/null 2>&1; then
+    if [[ ${BENCH_PERF:-1} == 0 ]]; then
+        say "perf skipped (BENCH_PERF=0)"
+    elif perf record -e cpu-clock -o "$OUT/.perf-probe" -- true >/dev/null 2>&1; then
         say "perf (cpu-clock samples, -g): parse+json, 3 runs over ~$(( (UTF8_MB + GB_MB) * 5 )) MB"
         perf record -e cpu-clock -g -o "$OUT/perf.data" -- \
             "$BENCH" "$ARCH/archive" --only json --runs 3 --max-files $(( FILES * 5 )) >/dev/null 2>"$OUT/perf.log" || true
