@@ -171,12 +171,26 @@ typedef struct st_censored {
 size_t st_doc_censored_count(const st_doc *doc);
 st_censored st_doc_censored(const st_doc *doc, size_t i);
 
-/* JSON rendering. The result is malloc'ed and NUL-terminated; free() it. */
+/* JSON rendering. The result is malloc'ed and NUL-terminated; free() it.
+ * Returns NULL when memory runs out. The JSON does not end with a newline. */
 enum {
     ST_JSON_PRETTY = 1 << 0, /* indent */
     ST_JSON_EXPAND = 1 << 1  /* add "expanded" text with censored words spelled out */
 };
 char *st_render_json(const st_doc *doc, unsigned flags, size_t *len);
+
+/* Receives the next `len` bytes of the JSON (len > 0). Returns 0 to go on,
+ * non-zero to stop (a write error); keep the reason in ctx if it matters. */
+typedef int (*st_write_fn)(void *ctx, const char *data, size_t len);
+
+/* The same JSON as st_render_json, byte for byte, handed to `write` in
+ * pieces of at most 64 KiB instead of built in memory: a document of any
+ * size renders in a fixed 64 KiB buffer. The pieces are not NUL-terminated
+ * and are valid only during the call. Returns ST_OK; ST_ERR_IO when `write`
+ * returned non-zero (it is not called again, and what it was given is a
+ * truncated JSON); ST_ERR_NOMEM when the buffer cannot be allocated;
+ * ST_ERR_ARG when doc or write is NULL. */
+int st_render_json_to(const st_doc *doc, unsigned flags, st_write_fn write, void *ctx);
 
 #ifdef __cplusplus
 }

@@ -1,9 +1,11 @@
 /* The public API end to end: parse a seed from a buffer, walk the tree with
  * the accessors, check places against the source, render JSON and read it
- * back with cJSON, and parse in two threads at once with identical results. */
+ * back with cJSON, stream it (st_render_json_to) and get the same bytes, and
+ * parse in two threads at once with identical results. */
 #include "speechtree.h"
 
 #include <cjson/cJSON.h>
+#include <dirent.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -193,6 +195,127 @@ static void test_threads(const char *seeds)
     free(data);
 }
 
+/* A st_write_fn that collects the pieces, and fails at piece fail_at. */
+typedef struct sink {
+    char *data;
+    size_t len, cap;
+    size_t calls, largest, empty;
+    size_t fail_at; /* 1-based; 0: never */
+} sink;
+
+static int sink_write(void *ctx, const char *data, size_t len)
+{
+    sink *s = ctx;
+    s->calls++;
+    if (len == 0) s->empty++;
+    if (len > s->largest) s->largest = len;
+    if (s->fail_at && s->calls >= s->fail_at) return -1;
+    if (s->len + len > s->cap) {
+        s->cap = (s->len + len) * 2;
+        s->data = realloc(s->data, s->cap);
+    }
+    memcpy(s->data + s->len, data, len);
+    s->len += len;
+    return 0;
+}
+
+/* st_render_json_to gives exactly st_render_json's bytes in pieces of at
+ * most 64 KiB, and stops at once with an error when a write fails. */
+static void check_stream(const st_doc *doc, const char *what, int big)
+{
+    static const unsigned flag_sets[] = {0, ST_JSON_PRETTY, ST_JSON_EXPAND, ST_JSON_PRETTY | ST_JSON_EXPAND};
+    for (size_t f = 0; f < sizeof flag_sets / sizeof *flag_sets; f++) {
+        unsigned flags = flag_sets[f];
+        size_t len = 0;
+        char *json = st_render_json(doc, flags, &len);
+        CHECK(json != NULL, "%s flags %u: st_render_json", what, flags);
+        if (!json) continue;
+
+        sink s = {0};
+        int status = st_render_json_to(doc, flags, sink_write, &s);
+        CHECK(status == ST_OK, "%s flags %u: st_render_json_to returns %d", what, flags, status);
+        CHECK(s.len == len && memcmp(s.data, json, len) == 0,
+              "%s flags %u: streamed JSON (%zu bytes) equals st_render_json's (%zu bytes)", what, flags, s.len, len);
+        CHECK(s.largest <= 64 * 1024 && s.empty == 0, "%s flags %u: pieces of 1 byte to 64 KiB (largest %zu)", what,
+              flags, s.largest);
+        if (big) CHECK(s.calls > 2, "%s flags %u: a large JSON comes in several pieces (%zu)", what, flags, s.calls);
+        free(s.data);
+
+        /* A failing write: non-zero at once, no call after it, and what was
+         * written before it is the start of the JSON. */
+        size_t fail_points[] = {1, big ? 2 : 1, big ? 3 : 1};
+        for (size_t k = 0; k < sizeof fail_points / sizeof *fail_points; k++) {
+            sink bad = {.fail_at = fail_points[k]};
+            status = st_render_json_to(doc, flags, sink_write, &bad);
+            CHECK(status == ST_ERR_IO, "%s flags %u: failing write %zu gives ST_ERR_IO (got %d)",
+                  what, flags, fail_points[k], status);
+            CHECK(bad.calls == fail_points[k], "%s flags %u: no write after the failed one (%zu calls, failed at %zu)",
+                  what, flags, bad.calls, fail_points[k]);
+            CHECK(bad.len < len && (bad.len == 0 || memcmp(bad.data, json, bad.len) == 0),
+                  "%s flags %u: bytes before the failure are a prefix of the JSON", what, flags);
+            free(bad.data);
+        }
+        free(json);
+    }
+}
+
+static void test_stream(const char *seeds)
+{
+    DIR *dir = opendir(seeds);
+    CHECK(dir != NULL, "open %s", seeds);
+    if (!dir) return;
+    struct dirent *e;
+    char path[4096];
+    size_t docs = 0;
+    /* The seeds one by one, and all of them many times over as one document
+     * whose JSON takes many 64 KiB pieces. */
+    char *all = NULL;
+    size_t all_len = 0;
+    while ((e = readdir(dir))) {
+        size_t n = strlen(e->d_name);
+        if (n < 4 || strcmp(e->d_name + n - 4, ".txt") != 0) continue;
+        snprintf(path, sizeof path, "%s/%s", seeds, e->d_name);
+        size_t len;
+        char *data = read_file(path, &len);
+        CHECK(data != NULL, "read %s", path);
+        if (!data) continue;
+        st_options opt;
+        st_options_init(&opt);
+        opt.source_name = e->d_name;
+        st_doc *doc = st_parse(data, len, &opt, NULL);
+        CHECK(doc != NULL, "parse %s", path);
+        if (doc) {
+            check_stream(doc, e->d_name, 0);
+            docs++;
+            st_doc_free(doc);
+        }
+        all = realloc(all, all_len + len + 1);
+        memcpy(all + all_len, data, len);
+        all_len += len;
+        all[all_len++] = '\n';
+        free(data);
+    }
+    closedir(dir);
+    CHECK(docs >= 5, "%zu seeds streamed", docs);
+
+    size_t big_len = all_len * 12;
+    char *big = malloc(big_len);
+    for (size_t i = 0; i < 12; i++) memcpy(big + i * all_len, all, all_len);
+    st_options opt;
+    st_options_init(&opt);
+    opt.source_name = "dir/\"quoted\"\\name\t.txt";
+    st_doc *doc = st_parse(big, big_len, &opt, NULL);
+    CHECK(doc != NULL, "parse the seeds × 12 (%zu bytes)", big_len);
+    if (doc) {
+        check_stream(doc, "seeds x 12", 1);
+        CHECK(st_render_json_to(NULL, 0, sink_write, &(sink){0}) == ST_ERR_ARG, "NULL document");
+        CHECK(st_render_json_to(doc, 0, NULL, NULL) == ST_ERR_ARG, "NULL write function");
+        st_doc_free(doc);
+    }
+    free(big);
+    free(all);
+}
+
 static void test_errors(void)
 {
     st_error err;
@@ -216,6 +339,7 @@ int main(int argc, char **argv)
     const char *seeds = argc > 1 ? argv[1] : "fixtures/seeds";
     test_walk(seeds);
     test_threads(seeds);
+    test_stream(seeds);
     test_errors();
     printf("%d passed, %d failed\n", checks - failures, failures);
     return failures ? 1 : 0;
