@@ -5,7 +5,13 @@
  * The inputs are listed first (names and sizes only), then streamed through
  * the worker pool: each worker reads, parses, renders and writes one file at
  * a time. Results come back to the main thread in input order, which prints
- * failures, --jsonl lines and progress, so those never interleave. */
+ * failures, --jsonl lines and progress, so those never interleave.
+ *
+ * JSON is streamed from the document to its destination (st_render_json_to),
+ * not built in memory: output files by the worker; a --jsonl line by the
+ * worker too when every earlier result has been printed (its line is next
+ * on stdout, and the main thread prints nothing until the worker is done),
+ * else rendered into memory and printed by the main thread in its turn. */
 #include "cli.h"
 
 #include <cJSON.h>
@@ -93,8 +99,10 @@ typedef struct batch_result {
     const char *status; /* for failures.jsonl */
     char *error;
     int write_errno;    /* the output could not be written */
-    char *json;         /* --jsonl only */
+    char *json;         /* --jsonl, rendered into memory */
     size_t json_len;
+    int streamed;       /* --jsonl, already written to stdout by the worker */
+    int stdout_errno;   /* that write failed */
     long long bytes_read;
 } batch_result;
 
@@ -110,6 +118,9 @@ typedef struct batch_run {
      * thread when stdout breaks), so that the other workers stop taking
      * files at once rather than fail them one by one. */
     atomic_int stop_now;
+    /* Results the main thread has emitted (--jsonl lines printed and
+     * flushed): a worker whose index equals it owns stdout. */
+    atomic_size_t emitted;
 
     /* main thread only */
     size_t converted, skipped, failed, not_attempted, done;
@@ -250,28 +261,27 @@ static void *batch_work(void *context, size_t index, cli_buffer *scratch)
         free(output);
         return batch_fail(r, cli_status_name(err.status), "%s", message);
     }
-    size_t len = 0;
-    char *json = st_render_json(doc, run->json_flags, &len);
-    st_doc_free(doc);
-    if (!json) {
-        free(output);
-        return batch_fail(r, "nomem", "out of memory while rendering JSON");
-    }
-    if (len == 0 || json[len - 1] != '\n') {
-        char *grown = realloc(json, len + 2);
-        if (!grown) {
-            free(json);
-            free(output);
-            return batch_fail(r, "nomem", "out of memory while rendering JSON");
-        }
-        json = grown;
-        json[len++] = '\n';
-        json[len] = '\0';
-    }
-
     if (run->jsonl) {
-        r->json = json;
-        r->json_len = len;
+        /* Next on stdout (and stdout still good): write the line now. */
+        if (atomic_load(&run->emitted) == index && !atomic_load(&run->stop_now)) {
+            r->stdout_errno = cli_write_json_stream(stdout, doc, run->json_flags);
+            r->streamed = 1;
+        } else {
+            size_t len = 0;
+            char *json = st_render_json(doc, run->json_flags, &len);
+            char *grown = json ? realloc(json, len + 2) : NULL;
+            if (!grown) {
+                free(json);
+                st_doc_free(doc);
+                return batch_fail(r, "nomem", "out of memory while rendering JSON");
+            }
+            json = grown;
+            json[len++] = '\n';
+            json[len] = '\0';
+            r->json = json;
+            r->json_len = len;
+        }
+        st_doc_free(doc);
         r->outcome = RESULT_CONVERTED;
         return r;
     }
@@ -279,8 +289,8 @@ static void *batch_work(void *context, size_t index, cli_buffer *scratch)
     *slash = '\0';
     int e = cli_make_dirs(output);
     *slash = '/';
-    if (!e) e = cli_write_atomic(output, json, len, 0);
-    free(json);
+    if (!e) e = cli_write_json_atomic(output, doc, run->json_flags, 0);
+    st_doc_free(doc);
     if (e) {
         r->write_errno = e;
         if (e == ENOSPC || e == EDQUOT) atomic_store(&run->stop_now, 1);
@@ -411,17 +421,21 @@ static int batch_emit(void *context, size_t index, void *result)
     if (r->outcome != RESULT_NOT_ATTEMPTED) run->done++;
     run->bytes_done += r->bytes_read;
     switch (r->outcome) {
-    case RESULT_CONVERTED:
-        if (r->json && !run->stdout_broken) {
-            if (fwrite(r->json, 1, r->json_len, stdout) != r->json_len || fflush(stdout) != 0) {
-                batch_clear_bar(run);
-                cli_report("stdout", "write error: %s", strerror(errno));
-                run->stdout_broken = 1;
-                atomic_store(&run->stop_now, 1);
-            }
+    case RESULT_CONVERTED: {
+        /* Written by the worker, or to be written now. */
+        int e = r->streamed ? r->stdout_errno : 0;
+        if (r->json && !run->stdout_broken &&
+            (fwrite(r->json, 1, r->json_len, stdout) != r->json_len || fflush(stdout) != 0))
+            e = errno ? errno : EIO;
+        if (e && !run->stdout_broken) {
+            batch_clear_bar(run);
+            cli_report("stdout", "write error: %s", strerror(e));
+            run->stdout_broken = 1;
+            atomic_store(&run->stop_now, 1);
         }
         run->converted++;
         break;
+    }
     case RESULT_SKIPPED: run->skipped++; break;
     case RESULT_NOT_ATTEMPTED: run->not_attempted++; break;
     default:
@@ -435,6 +449,8 @@ static int batch_emit(void *context, size_t index, void *result)
     free(r->error);
     free(r->json);
     free(r);
+    /* Everything up to this result is on stdout: the next one may write. */
+    atomic_store(&run->emitted, index + 1);
     return run->output_full || run->stdout_broken;
 }
 

@@ -128,6 +128,22 @@ void cli_report(const char *what, const char *fmt, ...) __attribute__((format(pr
  * link, the link's target is replaced and the link kept. */
 int cli_write_atomic(const char *path, const char *data, size_t len, int sync_dir);
 
+/* Writes what `produce` writes into the open file descriptor it is given
+ * (returning 0 or an errno value), with the guarantees of cli_write_atomic. */
+typedef int (*cli_producer)(int fd, void *ctx);
+int cli_write_atomic_with(const char *path, cli_producer produce, void *ctx, int sync_dir);
+
+/* Writes all of data to fd (retrying short writes and EINTR): 0 or errno. */
+int cli_write_fd(int fd, const char *data, size_t len);
+
+/* The JSON of doc and a newline, streamed (st_render_json_to) rather than
+ * built in memory: to path atomically (as cli_write_atomic), to a file
+ * descriptor, or to a stream (flushed). Each returns 0 or an errno value;
+ * after an error, what was written is a truncated JSON. */
+int cli_write_json_atomic(const char *path, const st_doc *doc, unsigned flags, int sync_dir);
+int cli_write_json_fd(int fd, const st_doc *doc, unsigned flags);
+int cli_write_json_stream(FILE *out, const st_doc *doc, unsigned flags);
+
 /* mkdir -p; returns 0 or an errno value. */
 int cli_make_dirs(const char *dir);
 

@@ -1,8 +1,6 @@
 /* speechtree: entry point, command dispatch and the parse command. */
 #include "cli.h"
 
-#include <errno.h>
-#include <stdlib.h>
 #include <string.h>
 
 static const char main_usage[] = CLI_NAME " COMMAND [OPTIONS] ...";
@@ -103,39 +101,24 @@ int cmd_parse(int argc, char **argv)
         return CLI_EXIT_FAILED;
     }
 
-    size_t len = 0;
-    char *json = st_render_json(doc, flags, &len);
-    st_doc_free(doc);
-    cli_common_finish(&common);
-    if (!json) {
-        cli_report(name, "out of memory while rendering JSON");
-        return CLI_EXIT_FAILED;
-    }
-    /* One JSON text per line. */
-    if (len == 0 || json[len - 1] != '\n') {
-        char *grown = realloc(json, len + 2);
-        if (!grown) {
-            free(json);
-            cli_report(name, "out of memory while rendering JSON");
-            return CLI_EXIT_FAILED;
-        }
-        json = grown;
-        json[len++] = '\n';
-        json[len] = '\0';
-    }
-
+    /* The JSON goes straight from the document to its destination, in 64 KiB
+     * pieces: it is never held whole in memory. */
     int result = CLI_EXIT_OK;
     if (output) {
-        int e = cli_write_atomic(output, json, len, 1);
+        int e = cli_write_json_atomic(output, doc, flags, 1);
         if (e) {
             cli_report(output, "cannot write: %s", strerror(e));
             result = CLI_EXIT_FAILED;
         }
-    } else if (fwrite(json, 1, len, stdout) != len || fflush(stdout) != 0) {
-        cli_report("stdout", "write error: %s", strerror(errno));
-        result = CLI_EXIT_FAILED;
+    } else {
+        int e = cli_write_json_stream(stdout, doc, flags);
+        if (e) {
+            cli_report("stdout", "write error: %s", strerror(e));
+            result = CLI_EXIT_FAILED;
+        }
     }
-    free(json);
+    st_doc_free(doc);
+    cli_common_finish(&common);
     return result;
 }
 

@@ -1,5 +1,6 @@
 /* Helpers shared by the commands: option parsing, the shared options,
- * reading input, error messages, atomic writes, UTF-8 and display width. */
+ * reading input, error messages, atomic writes, streamed JSON output, UTF-8
+ * and display width. */
 #include "cli.h"
 
 #include <errno.h>
@@ -350,7 +351,7 @@ void cli_report(const char *what, const char *fmt, ...)
 
 /* ---- output ---- */
 
-static int cli_write_all(int fd, const char *data, size_t len)
+int cli_write_fd(int fd, const char *data, size_t len)
 {
     while (len) {
         ssize_t n = write(fd, data, len);
@@ -380,28 +381,30 @@ static int cli_sync_parent_dir(const char *path)
 
 /* Devices, FIFOs and sockets are written in place: renaming over them would
  * replace, say, /dev/null with a regular file. */
-static int cli_write_in_place(const char *path, const char *data, size_t len, int create)
+static int cli_write_in_place(const char *path, cli_producer produce, void *ctx, int create)
 {
     int fd = open(path, O_WRONLY | O_CLOEXEC | (create ? O_CREAT | O_TRUNC : 0), 0666);
     if (fd < 0) return errno;
-    int e = cli_write_all(fd, data, len);
+    int e = produce(fd, ctx);
     if (close(fd) != 0 && !e) e = errno;
     return e;
 }
 
-int cli_write_atomic(const char *path, const char *data, size_t len, int sync_dir)
+int cli_write_atomic_with(const char *path, cli_producer produce, void *ctx, int sync_dir)
 {
     struct stat st;
     char resolved[PATH_MAX];
     if (lstat(path, &st) == 0) {
         if (S_ISLNK(st.st_mode)) {
             /* Through a symbolic link: replace its target, keep the link. */
-            if (stat(path, &st) != 0) return cli_write_in_place(path, data, len, 1); /* dangling: create the target */
-            if (!S_ISREG(st.st_mode)) return S_ISDIR(st.st_mode) ? EISDIR : cli_write_in_place(path, data, len, 0);
+            if (stat(path, &st) != 0) /* dangling: create the target */
+                return cli_write_in_place(path, produce, ctx, 1);
+            if (!S_ISREG(st.st_mode))
+                return S_ISDIR(st.st_mode) ? EISDIR : cli_write_in_place(path, produce, ctx, 0);
             if (!realpath(path, resolved)) return errno;
             path = resolved;
         } else if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
-            return cli_write_in_place(path, data, len, 0);
+            return cli_write_in_place(path, produce, ctx, 0);
         }
     }
     char tmp[PATH_MAX];
@@ -414,7 +417,7 @@ int cli_write_atomic(const char *path, const char *data, size_t len, int sync_di
         fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
     }
     if (fd < 0) return errno;
-    int e = cli_write_all(fd, data, len);
+    int e = produce(fd, ctx);
     if (!e && fsync(fd) != 0) e = errno;
     if (close(fd) != 0 && !e) e = errno;
     if (!e && rename(tmp, path) != 0) e = errno;
@@ -423,6 +426,89 @@ int cli_write_atomic(const char *path, const char *data, size_t len, int sync_di
         return e;
     }
     return sync_dir ? cli_sync_parent_dir(path) : 0;
+}
+
+typedef struct cli_bytes {
+    const char *data;
+    size_t len;
+} cli_bytes;
+
+static int cli_produce_bytes(int fd, void *ctx)
+{
+    const cli_bytes *b = ctx;
+    return cli_write_fd(fd, b->data, b->len);
+}
+
+int cli_write_atomic(const char *path, const char *data, size_t len, int sync_dir)
+{
+    cli_bytes b = {data, len};
+    return cli_write_atomic_with(path, cli_produce_bytes, &b, sync_dir);
+}
+
+/* ---- JSON output: streamed, never built in memory ---- */
+
+typedef struct cli_json_sink {
+    int fd;    /* or */
+    FILE *out;
+    int error; /* errno of the failed write */
+} cli_json_sink;
+
+static int cli_json_to_fd(void *ctx, const char *data, size_t len)
+{
+    cli_json_sink *s = ctx;
+    s->error = cli_write_fd(s->fd, data, len);
+    return s->error != 0;
+}
+
+static int cli_json_to_stream(void *ctx, const char *data, size_t len)
+{
+    cli_json_sink *s = ctx;
+    if (fwrite(data, 1, len, s->out) == len) return 0;
+    s->error = errno ? errno : EIO;
+    return 1;
+}
+
+/* The errno to report for a failed st_render_json_to. */
+static int cli_render_errno(int status, const cli_json_sink *s)
+{
+    if (status == ST_ERR_IO) return s->error ? s->error : EIO;
+    return status == ST_ERR_NOMEM ? ENOMEM : EINVAL;
+}
+
+/* The JSON is one line: it never ends with a newline, so one is added. */
+int cli_write_json_fd(int fd, const st_doc *doc, unsigned flags)
+{
+    cli_json_sink s = {.fd = fd};
+    int status = st_render_json_to(doc, flags, cli_json_to_fd, &s);
+    if (status != ST_OK) return cli_render_errno(status, &s);
+    return cli_write_fd(fd, "\n", 1);
+}
+
+int cli_write_json_stream(FILE *out, const st_doc *doc, unsigned flags)
+{
+    cli_json_sink s = {.fd = -1, .out = out};
+    errno = 0;
+    int status = st_render_json_to(doc, flags, cli_json_to_stream, &s);
+    if (status != ST_OK) return cli_render_errno(status, &s);
+    if (putc('\n', out) == EOF || fflush(out) != 0) return errno ? errno : EIO;
+    return 0;
+}
+
+typedef struct cli_json_job {
+    const st_doc *doc;
+    unsigned flags;
+} cli_json_job;
+
+static int cli_produce_json(int fd, void *ctx)
+{
+    const cli_json_job *job = ctx;
+    return cli_write_json_fd(fd, job->doc, job->flags);
+}
+
+int cli_write_json_atomic(const char *path, const st_doc *doc, unsigned flags, int sync_dir)
+{
+    cli_json_job job = {doc, flags};
+    return cli_write_atomic_with(path, cli_produce_json, &job, sync_dir);
 }
 
 int cli_make_dirs(const char *dir)
