@@ -32,6 +32,7 @@ const unsigned char st_plain_len[256] = {
     0, 4, 4, 4, 4, 4, 4, 4, 1, 1, 1, 1, 1, 1, 1, 1, /* F0 */
 };
 
+/* Chinese digits; those of 1-9 are listed again in han_marker_low6 */
 static int cn_digit(uint32_t c)
 {
     switch (c) {
@@ -49,7 +50,7 @@ static int cn_digit(uint32_t c)
     }
 }
 
-static bool cn_ten(uint32_t c) { return c == 0x5341 || c == 0x62FE; } /* 十 拾 */
+static bool cn_ten(uint32_t c) { return c == 0x5341 || c == 0x62FE; } /* 十 拾 (also in han_marker_low6) */
 static bool cn_hundred(uint32_t c) { return c == 0x767E || c == 0x4F70; } /* 百 佰 */
 
 /* Parse a Chinese numeral (1..999) at s; returns bytes used, 0 if none. */
@@ -144,11 +145,25 @@ static bool counted_after(const char *s, size_t len)
 /* Can a marker start with c? Most places the lexer tries are not markers: this
  * turns them down before any numeral is parsed. A numeral cannot start with a
  * zero (零 〇 0 ０) or with 百. */
+#define LOW6_BIT(c) (UINT64_C(1) << ((c) & 63))
+/* The Han characters that can start a marker (第, cn_digit 1-9, cn_ten), by
+ * their low six bits: a first filter that lets about a third of all Han
+ * characters through to the exact test. */
+static const uint64_t han_marker_low6 =
+    LOW6_BIT(0x7B2C) | LOW6_BIT(0x5341) | LOW6_BIT(0x62FE) |                         /* 第 十 拾 */
+    LOW6_BIT(0x4E00) | LOW6_BIT(0x58F9) | LOW6_BIT(0x5F0C) | LOW6_BIT(0x4E8C) |      /* 一 壹 弌 二 */
+    LOW6_BIT(0x8D30) | LOW6_BIT(0x8CB3) | LOW6_BIT(0x4E09) | LOW6_BIT(0x53C1) |      /* 贰 貳 三 叁 */
+    LOW6_BIT(0x53C3) | LOW6_BIT(0x56DB) | LOW6_BIT(0x8086) | LOW6_BIT(0x4E94) |      /* 參 四 肆 五 */
+    LOW6_BIT(0x4F0D) | LOW6_BIT(0x516D) | LOW6_BIT(0x9678) | LOW6_BIT(0x9646) |      /* 伍 六 陸 陆 */
+    LOW6_BIT(0x4E03) | LOW6_BIT(0x67D2) | LOW6_BIT(0x516B) | LOW6_BIT(0x634C) |      /* 七 柒 八 捌 */
+    LOW6_BIT(0x4E5D) | LOW6_BIT(0x7396);                                             /* 九 玖 */
+
 static bool may_start_marker(uint32_t c)
 {
     if (c < 0x80) return c == '(' || (c >= '1' && c <= '9');
     if (c >= 0xFF08) return c == 0xFF08 || (c >= 0xFF11 && c <= 0xFF19); /* （ １-９ */
-    if (c >= 0x4E00) return c == 0x7B2C /* 第 */ || cn_digit(c) > 0 || cn_ten(c);
+    if (c >= 0x4E00)
+        return (han_marker_low6 >> (c & 63) & 1) && (c == 0x7B2C /* 第 */ || cn_digit(c) > 0 || cn_ten(c));
     return (c >= 0x2460 && c <= 0x2487) || (c >= 0x2776 && c <= 0x2793) ||
            (c >= 0x3251 && c <= 0x325F) || (c >= 0x32B1 && c <= 0x32BF);
 }

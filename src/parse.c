@@ -78,8 +78,9 @@ static bool contains(const char *s, size_t len, const char *lit)
 {
     size_t n = strlen(lit);
     if (n > len) return false;
+    /* memcmp only where the first byte matches */
     for (size_t i = 0; i + n <= len; i++)
-        if (memcmp(s + i, lit, n) == 0) return true;
+        if (s[i] == lit[0] && memcmp(s + i, lit, n) == 0) return true;
     return false;
 }
 
