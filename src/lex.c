@@ -142,9 +142,6 @@ static bool counted_after(const char *s, size_t len)
     return false;
 }
 
-/* Can a marker start with c? Most places the lexer tries are not markers: this
- * turns them down before any numeral is parsed. A numeral cannot start with a
- * zero (零 〇 0 ０) or with 百. */
 #define LOW6_BIT(c) (UINT64_C(1) << ((c) & 63))
 /* The Han characters that can start a marker (第, cn_digit 1-9, cn_ten), by
  * their low six bits: a first filter that lets about a third of all Han
@@ -158,6 +155,9 @@ static const uint64_t han_marker_low6 =
     LOW6_BIT(0x4E03) | LOW6_BIT(0x67D2) | LOW6_BIT(0x516B) | LOW6_BIT(0x634C) |      /* 七 柒 八 捌 */
     LOW6_BIT(0x4E5D) | LOW6_BIT(0x7396);                                             /* 九 玖 */
 
+/* Can a marker start with c? Most places the lexer tries are not markers: this
+ * turns them down before any numeral is parsed. A numeral cannot start with a
+ * zero (零 〇 0 ０) or with 百. */
 static bool may_start_marker(uint32_t c)
 {
     if (c < 0x80) return c == '(' || (c >= '1' && c <= '9');
