@@ -10,6 +10,8 @@
  * listed so that matching does not depend on ICU's transliterator. */
 #include "internal.h"
 
+#include <pthread.h>
+
 typedef struct keyword {
     const char *word;
     st_kind kind;
@@ -47,45 +49,79 @@ static bool clause_separator(uint32_t c)
            c == 0xFF01 || c == 0xFF1F || c == '!' || c == '?';
 }
 
+enum { KEYWORD_COUNT = sizeof keywords / sizeof *keywords };
+
+/* The keywords by their last byte, each bucket in list order:
+ * keyword_by_last[bucket_start[b] .. bucket_start[b + 1]) end with byte b.
+ * Built once (the table is static); read-only afterwards. */
+static unsigned char keyword_len[KEYWORD_COUNT];
+static unsigned char bucket_start[257];
+static unsigned char keyword_by_last[KEYWORD_COUNT];
+static pthread_once_t keyword_index_once = PTHREAD_ONCE_INIT;
+
+static void build_keyword_index(void)
+{
+    unsigned count[256] = {0};
+    for (unsigned k = 0; k < KEYWORD_COUNT; k++) {
+        keyword_len[k] = (unsigned char)strlen(keywords[k].word);
+        count[(unsigned char)keywords[k].word[keyword_len[k] - 1]]++;
+    }
+    unsigned fill[256];
+    for (unsigned b = 0, at = 0; b < 256; b++) {
+        bucket_start[b] = (unsigned char)at;
+        fill[b] = at;
+        at += count[b];
+    }
+    bucket_start[256] = KEYWORD_COUNT;
+    for (unsigned k = 0; k < KEYWORD_COUNT; k++)
+        keyword_by_last[fill[(unsigned char)keywords[k].word[keyword_len[k] - 1]]++] = (unsigned char)k;
+}
+
+/* Does s[0..len) contain lit[0..n), n >= 2? The first two bytes are compared
+ * before memcmp is called. */
+static bool contains_bytes(const char *s, size_t len, const char *lit, size_t n)
+{
+    for (size_t i = 0; i + n <= len; i++)
+        if (s[i] == lit[0] && s[i + 1] == lit[1] && memcmp(s + i, lit, n) == 0) return true;
+    return false;
+}
+
 static st_kind kind_of_clause(const char *s, size_t len, bool at_end)
 {
+    /* The keyword whose last occurrence ends last, the longest of those that
+     * end there (原因分析 over 分析): walk the end offsets from the back and
+     * stop at the first where a keyword ends. */
     st_kind best = ST_KIND_OTHER;
-    size_t best_end = 0, best_len = 0;
+    size_t best_end = 0;
     const char *best_word = NULL;
-    for (size_t k = 0; k < sizeof keywords / sizeof *keywords; k++) {
-        size_t wl = strlen(keywords[k].word);
-        if (wl > len) continue;
-        /* the last occurrence is the one that counts */
-        for (size_t i = len - wl + 1; i-- > 0;) {
-            if (memcmp(s + i, keywords[k].word, wl) == 0) {
-                size_t end = i + wl;
-                if (end > best_end || (end == best_end && wl > best_len)) {
-                    best = keywords[k].kind;
-                    best_end = end;
-                    best_len = wl;
-                    best_word = keywords[k].word;
-                }
-                break;
-            }
+    pthread_once(&keyword_index_once, build_keyword_index);
+    for (size_t end = len; end > 0 && !best_word; end--) {
+        unsigned char last = (unsigned char)s[end - 1];
+        size_t found_len = 0;
+        for (unsigned j = bucket_start[last]; j < bucket_start[last + 1]; j++) {
+            const keyword *kw = &keywords[keyword_by_last[j]];
+            size_t wl = keyword_len[keyword_by_last[j]];
+            /* a longer one wins; of two as long (the same word), the first listed */
+            if (wl > end || wl <= found_len || s[end - 2] != kw->word[wl - 2] ||
+                memcmp(s + end - wl, kw->word, wl) != 0)
+                continue;
+            found_len = wl;
+            best = kw->kind;
+            best_end = end;
+            best_word = kw->word;
         }
     }
     /* "落实情况" alone is rectification only when it is about 整改 */
     if (best_word && (strcmp(best_word, "落实情况") == 0 || strcmp(best_word, "落實情況") == 0)) {
-        bool rectify = false;
-        for (size_t i = 0; i + 6 <= len; i++)
-            if (memcmp(s + i, "整改", 6) == 0) rectify = true;
-        if (!rectify) best = ST_KIND_OTHER;
+        if (!contains_bytes(s, len, "整改", 6)) best = ST_KIND_OTHER;
     }
     /* what the last meeting's rectification came to (上次/上年度…整改…) */
     if (best == ST_KIND_MEASURES || best == ST_KIND_RECTIFICATION) {
         static const char *const earlier[] = {"上次", "上年度", "上一年度", "去年", "上一次", "前次", "以往", "上年"};
-        for (size_t e = 0; e < sizeof earlier / sizeof *earlier; e++) {
-            size_t el = strlen(earlier[e]);
-            for (size_t i = 0; i + el <= best_end; i++)
-                if (memcmp(s + i, earlier[e], el) == 0) return ST_KIND_RECTIFICATION;
-        }
+        for (size_t e = 0; e < sizeof earlier / sizeof *earlier; e++)
+            if (contains_bytes(s, best_end, earlier[e], strlen(earlier[e]))) return ST_KIND_RECTIFICATION;
     }
-        if (at_end && best != ST_KIND_OTHER) {
+    if (at_end && best != ST_KIND_OTHER) {
         /* the keyword must close the clause, but for a generic tail word */
         static const char *const tails[] = {"", "方面", "情况", "情況", "等", "部分", "说明", "說明",
                                             "清单", "清單", "分析", "汇报", "匯報", "报告", "報告", "等方面"};

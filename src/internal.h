@@ -258,4 +258,37 @@ static inline bool st_is_han(uint32_t c)
            (c >= 0x20000 && c <= 0x2FFFF) || (c >= 0xF900 && c <= 0xFAFF);
 }
 
+/* ---- plain characters (table in lex.c) ---- */
+/* Byte length of the character that starts with byte b when that character is
+ * "plain", whatever bytes follow: a letter, a Han character, any character that
+ * is no space, digit, bracket, quote or punctuation (those have the lead bytes
+ * 00-7F, C0-C2, E0, E2, E3, EF or F0). 0: decode it. The length is the one
+ * st_utf8_next gives (1 for a stray byte, which decodes to U+FFFD). */
+extern const unsigned char st_plain_len[256];
+
+/* First offset in s[i..end) that does not start a plain character: scanners
+ * step over runs of Han text without decoding them. */
+static inline size_t st_skip_plain(const char *s, size_t i, size_t end)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    /* four characters of at most 4 bytes fit: no bound check for each */
+    while (end - i >= 16) {
+        size_t k = st_plain_len[u[i]];
+        if (!k) return i;
+        i += k;
+        if (!(k = st_plain_len[u[i]])) return i;
+        i += k;
+        if (!(k = st_plain_len[u[i]])) return i;
+        i += k;
+        if (!(k = st_plain_len[u[i]])) return i;
+        i += k;
+    }
+    while (i < end) {
+        size_t k = st_plain_len[u[i]];
+        if (k == 0 || k > end - i) break;
+        i += k;
+    }
+    return i;
+}
+
 #endif

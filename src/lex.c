@@ -7,6 +7,32 @@
  * by the parser from the sequence (一 then 二), not here. */
 #include "internal.h"
 
+/* See internal.h. Plain: ASCII letters (not digits or punctuation), stray
+ * continuation bytes and F8-FF (U+FFFD), 2-byte characters from U+00C0 (C3-DF),
+ * 3-byte ones with leads E1 and E4-EE (U+1000-1FFF, U+4000-EFFF: Han text),
+ * 4-byte ones with leads F1-F7. Not plain: C0, C1, E0 and F0 can decode to ASCII
+ * (overlong forms), C2 holds U+00A0, E2 the general punctuation and quotes, E3
+ * 、。〇「」 and the ideographic space, EF the fullwidth forms and U+FEFF. */
+const unsigned char st_plain_len[256] = {
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 00 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 10 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 20 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 30 */
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 40 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, /* 50 */
+    0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 60 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, /* 70 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 80 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* 90 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* A0 */
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, /* B0 */
+    0, 0, 0, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, /* C0 */
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, /* D0 */
+    0, 3, 0, 0, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, /* E0 */
+    0, 4, 4, 4, 4, 4, 4, 4, 1, 1, 1, 1, 1, 1, 1, 1, /* F0 */
+};
+
+/* Chinese digits; those of 1-9 are listed again in han_marker_low6 */
 static int cn_digit(uint32_t c)
 {
     switch (c) {
@@ -24,7 +50,7 @@ static int cn_digit(uint32_t c)
     }
 }
 
-static bool cn_ten(uint32_t c) { return c == 0x5341 || c == 0x62FE; } /* 十 拾 */
+static bool cn_ten(uint32_t c) { return c == 0x5341 || c == 0x62FE; } /* 十 拾 (also in han_marker_low6) */
 static bool cn_hundred(uint32_t c) { return c == 0x767E || c == 0x4F70; } /* 百 佰 */
 
 /* Parse a Chinese numeral (1..999) at s; returns bytes used, 0 if none. */
@@ -116,12 +142,38 @@ static bool counted_after(const char *s, size_t len)
     return false;
 }
 
+#define LOW6_BIT(c) (UINT64_C(1) << ((c) & 63))
+/* The Han characters that can start a marker (第, cn_digit 1-9, cn_ten), by
+ * their low six bits: a first filter that lets about a third of all Han
+ * characters through to the exact test. */
+static const uint64_t han_marker_low6 =
+    LOW6_BIT(0x7B2C) | LOW6_BIT(0x5341) | LOW6_BIT(0x62FE) |                         /* 第 十 拾 */
+    LOW6_BIT(0x4E00) | LOW6_BIT(0x58F9) | LOW6_BIT(0x5F0C) | LOW6_BIT(0x4E8C) |      /* 一 壹 弌 二 */
+    LOW6_BIT(0x8D30) | LOW6_BIT(0x8CB3) | LOW6_BIT(0x4E09) | LOW6_BIT(0x53C1) |      /* 贰 貳 三 叁 */
+    LOW6_BIT(0x53C3) | LOW6_BIT(0x56DB) | LOW6_BIT(0x8086) | LOW6_BIT(0x4E94) |      /* 參 四 肆 五 */
+    LOW6_BIT(0x4F0D) | LOW6_BIT(0x516D) | LOW6_BIT(0x9678) | LOW6_BIT(0x9646) |      /* 伍 六 陸 陆 */
+    LOW6_BIT(0x4E03) | LOW6_BIT(0x67D2) | LOW6_BIT(0x516B) | LOW6_BIT(0x634C) |      /* 七 柒 八 捌 */
+    LOW6_BIT(0x4E5D) | LOW6_BIT(0x7396);                                             /* 九 玖 */
+
+/* Can a marker start with c? Most places the lexer tries are not markers: this
+ * turns them down before any numeral is parsed. A numeral cannot start with a
+ * zero (零 〇 0 ０) or with 百. */
+static bool may_start_marker(uint32_t c)
+{
+    if (c < 0x80) return c == '(' || (c >= '1' && c <= '9');
+    if (c >= 0xFF08) return c == 0xFF08 || (c >= 0xFF11 && c <= 0xFF19); /* （ １-９ */
+    if (c >= 0x4E00)
+        return (han_marker_low6 >> (c & 63) & 1) && (c == 0x7B2C /* 第 */ || cn_digit(c) > 0 || cn_ten(c));
+    return (c >= 0x2460 && c <= 0x2487) || (c >= 0x2776 && c <= 0x2793) ||
+           (c >= 0x3251 && c <= 0x325F) || (c >= 0x32B1 && c <= 0x32BF);
+}
+
 size_t st_marker_at(const char *s, size_t len, st_style *style, int *ordinal)
 {
     size_t n, m, i;
     int v;
     uint32_t c = peek(s, len, 0, &n);
-    if (!n) return 0;
+    if (!n || !may_start_marker(c)) return 0;
 
     /* circled and parenthesised single-character numbers */
     if (c >= 0x2460 && c <= 0x2473) { *style = ST_STYLE_CIRCLED; *ordinal = (int)(c - 0x2460 + 1); return n; }
@@ -217,45 +269,60 @@ static bool sentence_boundary(uint32_t c)
     return st_is_sentence_end(c) || c == 0x2026 /* … */;
 }
 
-static bool comma_boundary(uint32_t c)
-{
-    return c == 0xFF0C || c == ',' || c == 0x3001;
-}
+enum boundary { BOUNDARY_NONE, BOUNDARY_START, BOUNDARY_SENTENCE, BOUNDARY_COMMA };
 
-static bool closing_quote(uint32_t c)
+/* May an inline marker start after prev (prev2 before it), the previous two
+ * non-space characters? One switch: this runs for every punctuation mark. */
+static enum boundary boundary_after(uint32_t prev, uint32_t prev2)
 {
-    return c == 0x201D || c == 0x2019 || c == 0x300D || c == 0x300F || c == '"' || c == 0xFF02;
+    switch (prev) {
+    /* sentence_boundary(): st_is_sentence_end and … */
+    case 0x3002: case 0xFF01: case 0xFF1F: case 0xFF1B: case 0xFF1A: case 0xFF0E: /* 。！？；：． */
+    case '!': case '?': case ';': case ':': case 0x2026: /* … */
+        return BOUNDARY_SENTENCE;
+    case '.': /* ASCII '.' between digits is a decimal point */
+        return prev2 >= '0' && prev2 <= '9' ? BOUNDARY_NONE : BOUNDARY_SENTENCE;
+    case 0xFF0C: case ',': case 0x3001: /* ，、 */
+        return BOUNDARY_COMMA;
+    case 0x201D: case 0x2019: case 0x300D: case 0x300F: case '"': case 0xFF02: /* closing quotes */
+        /* a quote closing a sentence: 。” */
+        return sentence_boundary(prev2) ? BOUNDARY_SENTENCE : BOUNDARY_NONE;
+    default:
+        return BOUNDARY_NONE;
+    }
 }
 
 static void lex_paragraph(st_doc *doc, unsigned pi)
 {
     const char *t = doc->text;
     size_t start = doc->paras[pi].start, end = doc->paras[pi].end;
-    uint32_t prev = 0, prev2 = 0; /* previous two non-space code points */
+    uint32_t prev = 0, prev2 = 0; /* previous two non-space code points; 0: a plain one */
     bool first = true;
     size_t i = start;
     while (i < end) {
+        enum boundary boundary = first ? BOUNDARY_START : boundary_after(prev, prev2);
+        if (boundary == BOUNDARY_NONE) {
+            /* no marker can start here: step over plain characters without
+             * decoding them; after them the previous character is a plain one
+             * (which one does not matter: prev2 is only looked at behind
+             * punctuation) */
+            size_t j = st_skip_plain(t, i, end);
+            if (j != i) {
+                i = j;
+                prev2 = prev = 0;
+                if (i == end) break;
+            }
+        }
         size_t n;
         uint32_t c = st_utf8_next(t + i, end - i, &n);
         if (st_is_space(c)) { i += n; continue; }
-        bool at_boundary = first;
-        bool after_comma = false;
-        if (!first) {
-            uint32_t b = prev;
-            if (closing_quote(b) && sentence_boundary(prev2)) b = prev2;
-            if (sentence_boundary(b)) {
-                /* ASCII '.' between digits is a decimal point, and ':' in 10:30 a time */
-                at_boundary = true;
-            } else if (b == '.' && !(prev2 >= '0' && prev2 <= '9')) {
-                at_boundary = true;
-            } else if (comma_boundary(b)) {
-                at_boundary = true;
-                after_comma = true;
-            }
-        }
+        bool at_boundary = boundary != BOUNDARY_NONE;
+        bool after_comma = boundary == BOUNDARY_COMMA;
         /* a flattened copy lost the line breaks before its （一） headings */
         bool glued = !at_boundary && doc->flattened && (c == 0xFF08 || c == '(');
-        if (at_boundary || glued) {
+        /* may_start_marker: most boundaries are not markers (st_marker_at
+         * checks it too, but this saves the call) */
+        if ((at_boundary || glued) && may_start_marker(c)) {
             st_style style;
             int ord;
             size_t mlen = st_marker_at(t + i, end - i, &style, &ord);

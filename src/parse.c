@@ -78,8 +78,9 @@ static bool contains(const char *s, size_t len, const char *lit)
 {
     size_t n = strlen(lit);
     if (n > len) return false;
+    /* memcmp only where the first byte matches */
     for (size_t i = 0; i + n <= len; i++)
-        if (memcmp(s + i, lit, n) == 0) return true;
+        if (s[i] == lit[0] && memcmp(s + i, lit, n) == 0) return true;
     return false;
 }
 
@@ -361,8 +362,15 @@ static bool is_closing_text(const char *s, size_t len)
 static size_t heading_end(const st_doc *doc, size_t start, size_t limit)
 {
     size_t i = start;
-    uint32_t before = 0;
+    uint32_t before = 0; /* the previous character; 0 for a plain one */
     while (i < limit) {
+        /* plain characters (Han text) end nothing: step over them undecoded */
+        size_t j = st_skip_plain(doc->text, i, limit);
+        if (j != i) {
+            i = j;
+            before = 0;
+            if (i == limit) break;
+        }
         size_t n;
         uint32_t c = st_utf8_next(doc->text + i, limit - i, &n);
         bool end = st_is_sentence_end(c);
