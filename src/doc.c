@@ -116,31 +116,66 @@ void st_add_diag(st_doc *doc, const char *code, size_t src_start, size_t src_end
     d->end = src_end;
 }
 
+/* Characters in one whole ST_CHAR_BLOCK-byte block. The continuation flags
+ * (10xxxxxx) of each word are added up per byte lane (at most 32 per lane, no
+ * carry between lanes) and the lanes summed once at the end. */
+static size_t block_char_count(const char *s)
+{
+    uint64_t lanes = 0;
+    for (size_t i = 0; i < ST_CHAR_BLOCK; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        lanes += (w & ~(w << 1) & 0x8080808080808080ull) >> 7;
+    }
+    /* pairs of lanes into 16-bit lanes first: eight lanes of up to 32 may
+     * sum to 256, one more than a byte holds */
+    lanes = (lanes & 0x00FF00FF00FF00FFull) + ((lanes >> 8) & 0x00FF00FF00FF00FFull);
+    size_t cont = (size_t)((lanes * 0x0001000100010001ull) >> 48);
+    return ST_CHAR_BLOCK - cont;
+}
+
 void st_build_line_table(st_doc *doc)
 {
+    const char *src = doc->src;
+    const char *end = src + doc->src_len;
     size_t lines = 1;
-    for (size_t i = 0; i < doc->src_len; i++) lines += doc->src[i] == '\n';
+    for (const char *p = src; (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++) lines++;
     size_t blocks = doc->src_len / ST_CHAR_BLOCK + 1;
     doc->line_start = malloc(lines * sizeof *doc->line_start);
     doc->line_chars = malloc(lines * sizeof *doc->line_chars);
     doc->block_chars = malloc(blocks * sizeof *doc->block_chars);
     if (!doc->line_start || !doc->line_chars || !doc->block_chars) abort();
-    size_t l = 0, chars = 0;
+
+    /* characters before each block; the last entry is the partial (or empty)
+     * block at the end */
+    size_t chars = 0;
+    for (size_t b = 0; b + 1 < blocks; b++) {
+        doc->block_chars[b] = chars;
+        chars += block_char_count(src + b * ST_CHAR_BLOCK);
+    }
+    doc->block_chars[blocks - 1] = chars;
+    size_t tail = (blocks - 1) * ST_CHAR_BLOCK;
+    doc->src_chars = chars + st_utf8_count(src + tail, doc->src_len - tail);
+
+    /* characters before each line: counted from the nearer of the previous
+     * line start and the start of the line's block, so at most one block */
+    size_t l = 0;
     doc->line_start[0] = 0;
     doc->line_chars[0] = 0;
-    for (size_t i = 0; i < doc->src_len; i++) {
-        unsigned char c = (unsigned char)doc->src[i];
-        if (i % ST_CHAR_BLOCK == 0) doc->block_chars[i / ST_CHAR_BLOCK] = chars;
-        chars += (c & 0xC0) != 0x80;
-        if (c == '\n') {
-            l++;
-            doc->line_start[l] = i + 1;
-            doc->line_chars[l] = chars;
+    for (const char *p = src; (p = memchr(p, '\n', (size_t)(end - p))) != NULL;) {
+        p++;
+        size_t off = (size_t)(p - src);
+        size_t from = off / ST_CHAR_BLOCK * ST_CHAR_BLOCK;
+        size_t from_chars = doc->block_chars[off / ST_CHAR_BLOCK];
+        if (doc->line_start[l] > from) {
+            from = doc->line_start[l];
+            from_chars = doc->line_chars[l];
         }
+        l++;
+        doc->line_start[l] = off;
+        doc->line_chars[l] = from_chars + st_utf8_count(src + from, off - from);
     }
-    if (doc->src_len % ST_CHAR_BLOCK == 0) doc->block_chars[doc->src_len / ST_CHAR_BLOCK] = chars;
     doc->line_count = lines;
-    doc->src_chars = chars;
 }
 
 static size_t st_line_of(const st_doc *doc, size_t off)
@@ -154,12 +189,19 @@ static size_t st_line_of(const st_doc *doc, size_t off)
     return lo;
 }
 
-/* Characters before byte `off`: a table every ST_CHAR_BLOCK bytes keeps this
- * cheap on a document that is one huge line. */
-static size_t st_char_of(const st_doc *doc, size_t off)
+/* Characters before byte `off`, given that `known` <= off is a byte offset
+ * with `known_chars` characters before it: counted from whichever is nearer,
+ * `known` or the start of off's block (a table every ST_CHAR_BLOCK bytes keeps
+ * this cheap on a document that is one huge line). */
+static size_t st_char_of(const st_doc *doc, size_t off, size_t known, size_t known_chars)
 {
     size_t b = off / ST_CHAR_BLOCK;
-    return doc->block_chars[b] + st_utf8_count(doc->src + b * ST_CHAR_BLOCK, off - b * ST_CHAR_BLOCK);
+    size_t from = b * ST_CHAR_BLOCK, from_chars = doc->block_chars[b];
+    if (known > from) {
+        from = known;
+        from_chars = known_chars;
+    }
+    return from_chars + st_utf8_count(doc->src + from, off - from);
 }
 
 st_place st_place_of_src(const st_doc *doc, size_t start, size_t end)
@@ -170,9 +212,9 @@ st_place st_place_of_src(const st_doc *doc, size_t start, size_t end)
     if (end > doc->src_len) end = doc->src_len;
     size_t l = st_line_of(doc, start);
     p.line = l + 1;
-    p.start = st_char_of(doc, start);
+    p.start = st_char_of(doc, start, doc->line_start[l], doc->line_chars[l]);
     p.column = p.start - doc->line_chars[l] + 1;
-    p.end = st_char_of(doc, end);
+    p.end = st_char_of(doc, end, start, p.start);
     return p;
 }
 
