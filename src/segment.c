@@ -8,12 +8,66 @@
 
 typedef struct line_info {
     size_t start, end;   /* content, trimmed, in src */
-    size_t chars;        /* characters of kept (non-removed) content */
+    /* Kept (non-removed) non-space characters. Only whether it is 0 matters
+     * unless the speech may be flattened, so for a line that no removed span
+     * overlaps it starts as raw_chars and the spaces inside are subtracted
+     * only then (count_exact_chars). */
+    size_t chars;
+    bool spaces_uncounted; /* chars is still raw_chars */
     uint32_t last, last2; /* last two kept non-space characters (last2 before last) */
     size_t raw_chars;     /* characters before noise removal: the width it was wrapped at */
     bool vanished;       /* emptied by noise removal: as if it were not there */
     bool blank;
 } line_info;
+
+/* Byte length of the st_is_space character at s[0..avail), or 0 when s does not
+ * start with one. Decided on the bytes: Han text is rejected by its first
+ * byte without being decoded. (The text is valid UTF-8, so this agrees with
+ * st_is_space(st_utf8_next(...)).) */
+static inline size_t space_len_at(const char *s, size_t avail)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    switch (u[0]) {
+    case ' ': case '\t': case '\v': case '\f': case '\r':
+        return 1;
+    case 0xC2: /* U+00A0 */
+        return avail >= 2 && u[1] == 0xA0 ? 2 : 0;
+    case 0xE2:
+        if (avail < 3) return 0;
+        if (u[1] == 0x80) /* U+2000-200D, U+202F */
+            return u[2] <= 0x8D || u[2] == 0xAF ? 3 : 0;
+        if (u[1] == 0x81) /* U+205F, U+2060 */
+            return u[2] == 0x9F || u[2] == 0xA0 ? 3 : 0;
+        return 0;
+    case 0xE3: /* U+3000 */
+        return avail >= 3 && u[1] == 0x80 && u[2] == 0x80 ? 3 : 0;
+    case 0xEF: /* U+FEFF */
+        return avail >= 3 && u[1] == 0xBB && u[2] == 0xBF ? 3 : 0;
+    default:
+        return 0;
+    }
+}
+
+/* Start of the character that ends at s[end] (end > start). */
+static inline size_t char_start_before(const char *s, size_t start, size_t end)
+{
+    size_t i = end - 1;
+    while (i > start && ((unsigned char)s[i] & 0xC0) == 0x80 && end - i < 4) i--;
+    return i;
+}
+
+/* Space characters in s[start,end). Any byte may be tested: no space
+ * starts with a continuation byte. */
+static size_t spaces_in(const char *s, size_t start, size_t end)
+{
+    size_t spaces = 0;
+    for (size_t i = start; i < end;) {
+        size_t n = space_len_at(s + i, end - i);
+        spaces += n != 0;
+        i += n ? n : 1;
+    }
+    return spaces;
+}
 
 typedef struct builder {
     st_doc *doc;
@@ -123,6 +177,24 @@ static size_t kept_chars(const st_doc *doc, size_t *ri, size_t start, size_t end
         pos = stop;
     }
     return chars;
+}
+
+/* The last two non-space characters of src[start,end), which ends with a
+ * non-space character (0 for one that is missing). */
+static void last_two_chars(const char *src, size_t start, size_t end, uint32_t *last, uint32_t *last2)
+{
+    *last = *last2 = 0;
+    if (end == start) return;
+    size_t n, c = char_start_before(src, start, end);
+    *last = st_utf8_next(src + c, end - c, &n);
+    while (c > start) {
+        size_t p = char_start_before(src, start, c);
+        if (space_len_at(src + p, c - p) != c - p) {
+            *last2 = st_utf8_next(src + p, c - p, &n);
+            return;
+        }
+        c = p;
+    }
 }
 
 static bool line_touches_removed(const st_doc *doc, size_t ri, size_t start, size_t end)
@@ -263,42 +335,62 @@ static void emit_flattened_line(builder *b, const line_info *l, size_t *para_sta
 int st_segment(st_doc *doc)
 {
     /* clean text is never longer than src plus one \n per line */
-    size_t line_total = doc->line_count ? doc->line_count : 1; /* counted by st_build_line_table */
+    size_t line_total = doc->line_count; /* at least 1 */
     doc->text = malloc(doc->src_len + line_total + 2);
     line_info *lines = malloc(line_total * sizeof *lines);
     if (!doc->text || !lines) abort();
     doc->text_len = 0;
 
-    /* lines, trimmed, with kept character counts */
-    size_t count = 0, ri = 0, pos = 0;
-    size_t nonblank = 0, longest = 0;
-    while (pos <= doc->src_len) {
-        const char *nl = memchr(doc->src + pos, '\n', doc->src_len - pos);
-        size_t end = nl ? (size_t)(nl - doc->src) : doc->src_len;
-        line_info *l = &lines[count++];
-        size_t s = pos, e = end;
-        while (s < e) {
-            size_t n;
-            uint32_t c = st_utf8_next(doc->src + s, e - s, &n);
-            if (!st_is_space(c)) break;
+    /* lines, trimmed, with kept character counts; the lines and their
+     * character counts come from the line table */
+    const char *src = doc->src;
+    size_t count = doc->line_count, ri = 0;
+    size_t nonblank = 0;
+    for (size_t i = 0; i < count; i++) {
+        line_info *l = &lines[i];
+        bool last_line = i + 1 == count;
+        size_t s = doc->line_start[i];
+        size_t e = last_line ? doc->src_len : doc->line_start[i + 1] - 1;
+        size_t raw = (last_line ? doc->src_chars : doc->line_chars[i + 1] - 1) - doc->line_chars[i];
+        size_t n;
+        while (s < e && (n = space_len_at(src + s, e - s)) != 0) {
             s += n;
+            raw--;
         }
         while (e > s) {
-            size_t n;
-            uint32_t c = st_utf8_prev(doc->src, e, &n);
-            if (!st_is_space(c)) break;
-            e -= n;
+            size_t c = char_start_before(src, s, e);
+            if (space_len_at(src + c, e - c) != e - c) break;
+            e = c;
+            raw--;
         }
         l->start = s;
         l->end = e;
-        l->chars = kept_chars(doc, &ri, s, e, &l->last, &l->last2);
-        l->raw_chars = st_utf8_count(doc->src + s, e - s);
+        l->raw_chars = raw;
+        while (ri < doc->removed_count && doc->removed[ri].end <= s) ri++;
+        if (ri < doc->removed_count && doc->removed[ri].start < e) {
+            l->chars = kept_chars(doc, &ri, s, e, &l->last, &l->last2);
+            l->spaces_uncounted = false;
+        } else {
+            /* nothing removed: the line ends with a non-space character */
+            last_two_chars(src, s, e, &l->last, &l->last2);
+            l->chars = raw;
+            l->spaces_uncounted = true;
+        }
         l->blank = l->chars == 0 && !line_touches_removed(doc, ri, s, e);
         l->vanished = l->chars == 0 && !l->blank;
         if (l->chars) nonblank++;
-        if (l->chars > longest) longest = l->chars;
-        if (!nl) break;
-        pos = end + 1;
+    }
+    /* exact counts only for a speech that may be flattened (on a few lines) */
+    size_t longest = 0;
+    if (nonblank <= 5) {
+        for (size_t i = 0; i < count; i++) {
+            line_info *l = &lines[i];
+            if (l->spaces_uncounted) {
+                l->chars -= spaces_in(src, l->start, l->end);
+                l->spaces_uncounted = false;
+            }
+            if (l->chars > longest) longest = l->chars;
+        }
     }
 
     size_t wrap = detect_wrap_width(lines, count);
