@@ -8,12 +8,11 @@
 
 typedef struct line_info {
     size_t start, end;   /* content, trimmed, in src */
-    /* Kept (non-removed) non-space characters. Only whether it is 0 matters
-     * unless the speech may be flattened, so for a line that no removed span
-     * overlaps it starts as raw_chars and the spaces inside are subtracted
-     * only then (count_exact_chars). */
+    size_t removed_i;    /* first removed span that may overlap the line */
+    bool kept;           /* some non-space character is kept (not removed) */
+    /* Kept non-space characters. Only needed when the speech may be flattened
+     * (a few lines), so only counted then (kept_chars); 0 until. */
     size_t chars;
-    bool spaces_uncounted; /* chars is still raw_chars */
     uint32_t last, last2; /* last two kept non-space characters (last2 before last) */
     size_t raw_chars;     /* characters before noise removal: the width it was wrapped at */
     bool vanished;       /* emptied by noise removal: as if it were not there */
@@ -90,27 +89,53 @@ static void map_push(st_doc *doc, size_t clean_start, size_t src_start, size_t l
     m->len = len;
 }
 
+/* Walks the parts of src[start,end) that no removed span covers, in order. */
+typedef struct kept_walk {
+    const st_removed_span *removed;
+    size_t removed_count;
+    size_t r; /* next removed span that may overlap */
+    size_t pos, end;
+} kept_walk;
+
+/* Starts a walk; first moves *removed_i past the spans that end before start. */
+static kept_walk kept_walk_start(const st_doc *doc, size_t *removed_i, size_t start, size_t end)
+{
+    while (*removed_i < doc->removed_count && doc->removed[*removed_i].end <= start) (*removed_i)++;
+    kept_walk w = {doc->removed, doc->removed_count, *removed_i, start, end};
+    return w;
+}
+
+/* The next kept part [*from, *to), never empty; false when there is none. */
+static bool kept_walk_next(kept_walk *w, size_t *from, size_t *to)
+{
+    while (w->pos < w->end) {
+        size_t stop = w->end;
+        if (w->r < w->removed_count && w->removed[w->r].start < w->end) {
+            const st_removed_span *r = &w->removed[w->r];
+            if (r->start <= w->pos) {
+                if (r->end > w->pos) w->pos = r->end;
+                w->r++;
+                continue;
+            }
+            stop = r->start;
+        }
+        *from = w->pos;
+        *to = w->pos = stop;
+        return true;
+    }
+    return false;
+}
+
 /* Copy src[start,end) minus removed spans into the clean text. */
 static void emit_range(builder *b, size_t start, size_t end)
 {
     st_doc *doc = b->doc;
-    while (b->removed_i < doc->removed_count && doc->removed[b->removed_i].end <= start) b->removed_i++;
-    size_t pos = start;
-    size_t ri = b->removed_i;
-    while (pos < end) {
-        size_t stop = end;
-        if (ri < doc->removed_count && doc->removed[ri].start < end) {
-            if (doc->removed[ri].start <= pos) {
-                pos = doc->removed[ri].end > pos ? doc->removed[ri].end : pos;
-                ri++;
-                continue;
-            }
-            stop = doc->removed[ri].start;
-        }
-        map_push(doc, doc->text_len, pos, stop - pos);
-        memcpy(doc->text + doc->text_len, doc->src + pos, stop - pos);
-        doc->text_len += stop - pos;
-        pos = stop;
+    kept_walk w = kept_walk_start(doc, &b->removed_i, start, end);
+    size_t from, to;
+    while (kept_walk_next(&w, &from, &to)) {
+        map_push(doc, doc->text_len, from, to - from);
+        memcpy(doc->text + doc->text_len, doc->src + from, to - from);
+        doc->text_len += to - from;
     }
 }
 
@@ -146,54 +171,52 @@ static void end_paragraph(st_doc *doc, size_t *para_start)
     *para_start = doc->text_len;
 }
 
-/* Characters in src[start,end) that no removed span covers. */
-static size_t kept_chars(const st_doc *doc, size_t *ri, size_t start, size_t end, uint32_t *last,
-                         uint32_t *last2)
+/* Kept non-space characters of line l. */
+static size_t kept_chars(const st_doc *doc, const line_info *l)
 {
-    *last = *last2 = 0;
-    while (*ri < doc->removed_count && doc->removed[*ri].end <= start) (*ri)++;
-    size_t chars = 0, pos = start, r = *ri;
-    while (pos < end) {
-        size_t stop = end;
-        if (r < doc->removed_count && doc->removed[r].start < end) {
-            if (doc->removed[r].start <= pos) {
-                if (doc->removed[r].end > pos) pos = doc->removed[r].end;
-                r++;
-                continue;
-            }
-            stop = doc->removed[r].start;
-        }
-        /* count non-space characters */
-        for (size_t i = pos; i < stop;) {
-            size_t n;
-            uint32_t c = st_utf8_next(doc->src + i, stop - i, &n);
-            if (!st_is_space(c)) {
-                chars++;
-                *last2 = *last;
-                *last = c;
-            }
-            i += n;
-        }
-        pos = stop;
-    }
+    size_t ri = l->removed_i, chars = 0, from, to;
+    kept_walk w = kept_walk_start(doc, &ri, l->start, l->end);
+    while (kept_walk_next(&w, &from, &to))
+        chars += st_utf8_count(doc->src + from, to - from) - spaces_in(doc->src, from, to);
     return chars;
 }
 
-/* The last two non-space characters of src[start,end), which ends with a
- * non-space character (0 for one that is missing). */
-static void last_two_chars(const char *src, size_t start, size_t end, uint32_t *last, uint32_t *last2)
+/* The last two non-space characters of src[start,end), read backwards from
+ * its end: sets *last (and *last2 before it) and returns how many were found
+ * (0-2). */
+static size_t last_two_chars(const char *src, size_t start, size_t end, uint32_t *last, uint32_t *last2)
 {
-    *last = *last2 = 0;
-    if (end == start) return;
-    size_t n, c = char_start_before(src, start, end);
-    *last = st_utf8_next(src + c, end - c, &n);
-    while (c > start) {
-        size_t p = char_start_before(src, start, c);
-        if (space_len_at(src + p, c - p) != c - p) {
-            *last2 = st_utf8_next(src + p, c - p, &n);
-            return;
+    size_t found = 0, n;
+    while (end > start && found < 2) {
+        size_t c = char_start_before(src, start, end);
+        if (space_len_at(src + c, end - c) != end - c) {
+            *(found ? last2 : last) = st_utf8_next(src + c, end - c, &n);
+            found++;
         }
-        c = p;
+        end = c;
+    }
+    return found;
+}
+
+/* Sets l->kept, l->last and l->last2 (the last two kept non-space characters,
+ * 0 when missing) from the kept parts of the line, without counting. */
+static void find_last_kept(const st_doc *doc, line_info *l)
+{
+    size_t ri = l->removed_i, from, to;
+    kept_walk w = kept_walk_start(doc, &ri, l->start, l->end);
+    l->kept = false;
+    l->last = l->last2 = 0;
+    while (kept_walk_next(&w, &from, &to)) {
+        uint32_t last = 0, last2 = 0;
+        size_t found = last_two_chars(doc->src, from, to, &last, &last2);
+        if (found == 2) {
+            l->last2 = last2;
+            l->last = last;
+        } else if (found == 1) {
+            l->last2 = l->last;
+            l->last = last;
+        }
+        if (found) l->kept = true;
     }
 }
 
@@ -341,8 +364,8 @@ int st_segment(st_doc *doc)
     if (!doc->text || !lines) abort();
     doc->text_len = 0;
 
-    /* lines, trimmed, with kept character counts; the lines and their
-     * character counts come from the line table */
+    /* lines, trimmed; the lines and their raw character counts come from the
+     * line table */
     const char *src = doc->src;
     size_t count = doc->line_count, ri = 0;
     size_t nonblank = 0;
@@ -367,29 +390,19 @@ int st_segment(st_doc *doc)
         l->end = e;
         l->raw_chars = raw;
         while (ri < doc->removed_count && doc->removed[ri].end <= s) ri++;
-        if (ri < doc->removed_count && doc->removed[ri].start < e) {
-            l->chars = kept_chars(doc, &ri, s, e, &l->last, &l->last2);
-            l->spaces_uncounted = false;
-        } else {
-            /* nothing removed: the line ends with a non-space character */
-            last_two_chars(src, s, e, &l->last, &l->last2);
-            l->chars = raw;
-            l->spaces_uncounted = true;
-        }
-        l->blank = l->chars == 0 && !line_touches_removed(doc, ri, s, e);
-        l->vanished = l->chars == 0 && !l->blank;
-        if (l->chars) nonblank++;
+        l->removed_i = ri;
+        l->chars = 0;
+        find_last_kept(doc, l);
+        l->blank = !l->kept && !line_touches_removed(doc, ri, s, e);
+        l->vanished = !l->kept && !l->blank;
+        if (l->kept) nonblank++;
     }
-    /* exact counts only for a speech that may be flattened (on a few lines) */
+    /* character counts only for a speech that may be flattened (a few lines) */
     size_t longest = 0;
     if (nonblank <= 5) {
         for (size_t i = 0; i < count; i++) {
-            line_info *l = &lines[i];
-            if (l->spaces_uncounted) {
-                l->chars -= spaces_in(src, l->start, l->end);
-                l->spaces_uncounted = false;
-            }
-            if (l->chars > longest) longest = l->chars;
+            if (lines[i].kept) lines[i].chars = kept_chars(doc, &lines[i]);
+            if (lines[i].chars > longest) longest = lines[i].chars;
         }
     }
 
