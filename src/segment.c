@@ -55,16 +55,41 @@ static inline size_t char_start_before(const char *s, size_t start, size_t end)
     return i;
 }
 
-/* Space characters in s[start,end). Any byte may be tested: no space
- * starts with a continuation byte. */
+/* Lead byte of a character in U+4000-9FFF (Han text): never a space nor
+ * other punctuation the segmenter looks for. */
+static inline bool is_han_lead(unsigned char c)
+{
+    return (unsigned)(c - 0xE4) <= 0xE9 - 0xE4;
+}
+
+/* The first space character in s[from,end): its offset (end when there is
+ * none), and its length in *len. Han characters are stepped over whole;
+ * any other byte may be tested, as no space starts with a continuation byte. */
+static size_t find_space(const char *s, size_t from, size_t end, size_t *len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = from;
+    while (i < end) {
+        if (is_han_lead(u[i])) {
+            i += 3;
+            continue;
+        }
+        size_t n = space_len_at(s + i, end - i);
+        if (n) {
+            *len = n;
+            return i;
+        }
+        i++;
+    }
+    *len = 0;
+    return end;
+}
+
+/* Space characters in s[start,end). */
 static size_t spaces_in(const char *s, size_t start, size_t end)
 {
-    size_t spaces = 0;
-    for (size_t i = start; i < end;) {
-        size_t n = space_len_at(s + i, end - i);
-        spaces += n != 0;
-        i += n ? n : 1;
-    }
+    size_t spaces = 0, n;
+    for (size_t i = find_space(s, start, end, &n); i < end; i = find_space(s, i + n, end, &n)) spaces++;
     return spaces;
 }
 
@@ -298,20 +323,28 @@ static bool holds_many_headings(const st_doc *doc, const line_info *lines, size_
 {
     for (size_t i = 0; i < count; i++) {
         if (lines[i].chars != longest) continue;
-        size_t found = 0;
-        for (size_t pos = lines[i].start; pos < lines[i].end;) {
-            size_t n;
-            uint32_t c = st_utf8_next(doc->src + pos, lines[i].end - pos, &n);
-            if (c == 0x3001 || c == 0xFF08 || c == '(') { /* 、 or an opening parenthesis */
+        const unsigned char *u = (const unsigned char *)doc->src;
+        size_t found = 0, end = lines[i].end;
+        for (size_t pos = lines[i].start; pos < end;) {
+            /* 、 (E3 80 81), （ (EF BC 88) or (; tested on the bytes, Han
+             * characters stepped over whole */
+            if (is_han_lead(u[pos])) {
+                pos += 3;
+                continue;
+            }
+            bool comma = u[pos] == 0xE3 && end - pos >= 3 && u[pos + 1] == 0x80 && u[pos + 2] == 0x81;
+            bool paren = u[pos] == '(' ||
+                         (u[pos] == 0xEF && end - pos >= 3 && u[pos + 1] == 0xBC && u[pos + 2] == 0x88);
+            if (comma || paren) {
                 st_style style;
                 int ord;
                 size_t back = pos;
-                if (c == 0x3001 && back >= lines[i].start + 3) back -= 3; /* one numeral before 、 */
-                if (st_marker_at(doc->src + back, lines[i].end - back, &style, &ord) &&
+                if (comma && back >= lines[i].start + 3) back -= 3; /* one numeral before 、 */
+                if (st_marker_at(doc->src + back, end - back, &style, &ord) &&
                     (style == ST_STYLE_CN_COMMA || style == ST_STYLE_CN_PAREN))
                     found++;
             }
-            pos += n;
+            pos++;
         }
         return found >= 3;
     }
@@ -323,34 +356,26 @@ static bool holds_many_headings(const st_doc *doc, const line_info *lines, size_
 static void emit_flattened_line(builder *b, const line_info *l, size_t *para_start)
 {
     st_doc *doc = b->doc;
-    size_t pos = l->start, seg = l->start;
-    uint32_t before = 0;
-    while (pos < l->end) {
-        size_t n;
-        uint32_t c = st_utf8_next(doc->src + pos, l->end - pos, &n);
-        if (st_is_space(c)) {
-            size_t gap_end = pos;
-            while (gap_end < l->end) {
-                size_t m;
-                uint32_t d = st_utf8_next(doc->src + gap_end, l->end - gap_end, &m);
-                if (!st_is_space(d)) break;
-                gap_end += m;
-            }
-            size_t m;
-            uint32_t after = gap_end < l->end ? st_utf8_next(doc->src + gap_end, l->end - gap_end, &m) : 0;
-            /* a gap between two ASCII words is a word space, not a break */
-            bool ascii_gap = before < 0x80 && after < 0x80 && before && after &&
-                             !(before == '.' || before == ';' || before == '!' || before == '?');
-            if (!ascii_gap && after) {
-                emit_range(b, seg, pos);
-                end_paragraph(doc, para_start);
-                seg = gap_end;
-            }
-            pos = gap_end;
-            continue;
+    const char *src = doc->src;
+    size_t from = l->start, seg = l->start, pos, n, m;
+    uint32_t before = 0; /* the last non-space character */
+    while ((pos = find_space(src, from, l->end, &n)) < l->end) {
+        if (pos > from) { /* [from, pos) holds no space */
+            size_t c = char_start_before(src, from, pos);
+            before = st_utf8_next(src + c, pos - c, &m);
         }
-        before = c;
-        pos += n;
+        size_t gap_end = pos + n;
+        while (gap_end < l->end && (n = space_len_at(src + gap_end, l->end - gap_end)) != 0) gap_end += n;
+        uint32_t after = gap_end < l->end ? st_utf8_next(src + gap_end, l->end - gap_end, &m) : 0;
+        /* a gap between two ASCII words is a word space, not a break */
+        bool ascii_gap = before < 0x80 && after < 0x80 && before && after &&
+                         !(before == '.' || before == ';' || before == '!' || before == '?');
+        if (!ascii_gap && after) {
+            emit_range(b, seg, pos);
+            end_paragraph(doc, para_start);
+            seg = gap_end;
+        }
+        from = gap_end;
     }
     emit_range(b, seg, l->end);
 }
