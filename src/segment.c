@@ -383,17 +383,17 @@ static void emit_flattened_line(builder *b, const line_info *l, size_t *para_sta
 int st_segment(st_doc *doc)
 {
     /* clean text is never longer than src plus one \n per line */
-    size_t line_total = doc->line_count; /* at least 1 */
-    doc->text = malloc(doc->src_len + line_total + 2);
-    line_info *lines = malloc(line_total * sizeof *lines);
+    size_t count = doc->line_count; /* st_build_line_table makes at least one */
+    if (count == 0) abort();
+    doc->text = malloc(doc->src_len + count + 2);
+    line_info *lines = malloc(count * sizeof *lines);
     if (!doc->text || !lines) abort();
     doc->text_len = 0;
 
     /* lines, trimmed; the lines and their raw character counts come from the
      * line table */
     const char *src = doc->src;
-    size_t count = doc->line_count, ri = 0;
-    size_t nonblank = 0;
+    size_t ri = 0, nonblank = 0;
     for (size_t i = 0; i < count; i++) {
         line_info *l = &lines[i];
         bool last_line = i + 1 == count;
