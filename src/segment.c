@@ -11,7 +11,7 @@ typedef struct line_info {
     size_t removed_i;    /* first removed span that may overlap the line */
     bool kept;           /* some non-space character is kept (not removed) */
     /* Kept non-space characters. Only needed when the speech may be flattened
-     * (a few lines), so only counted then (kept_chars); 0 until. */
+     * (a few lines), so only counted then (kept_chars); 0 until then. */
     size_t chars;
     uint32_t last, last2; /* last two kept non-space characters (last2 before last) */
     size_t raw_chars;     /* characters before noise removal: the width it was wrapped at */
