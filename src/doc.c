@@ -116,50 +116,133 @@ void st_add_diag(st_doc *doc, const char *code, size_t src_start, size_t src_end
     d->end = src_end;
 }
 
+/* Characters in s[0..len), like st_utf8_count, for the short stretches between
+ * a place and the nearest known count: the continuation flags of up to 255
+ * words are added up per byte lane and the lanes summed once. */
+static size_t count_chars(const char *s, size_t len)
+{
+    size_t i = 0, cont = 0;
+    while (len - i >= 8) {
+        size_t words = (len - i) / 8;
+        if (words > 255) words = 255;
+        uint64_t lanes = 0;
+        for (size_t k = 0; k < words; k++, i += 8) {
+            uint64_t w;
+            memcpy(&w, s + i, 8);
+            lanes += (w & ~(w << 1) & 0x8080808080808080ull) >> 7;
+        }
+        /* 16-bit lanes first: eight lanes of up to 255 may sum past a byte */
+        lanes = (lanes & 0x00FF00FF00FF00FFull) + ((lanes >> 8) & 0x00FF00FF00FF00FFull);
+        cont += (size_t)((lanes * 0x0001000100010001ull) >> 48);
+    }
+    for (; i < len; i++) cont += ((unsigned char)s[i] & 0xC0) == 0x80;
+    return len - cont;
+}
+
+/* Characters in one whole ST_CHAR_BLOCK-byte block. The continuation flags
+ * (10xxxxxx) of each word are added up per byte lane (at most 32 per lane, no
+ * carry between lanes) and the lanes summed once at the end. */
+static size_t block_char_count(const char *s)
+{
+    uint64_t lanes = 0;
+    for (size_t i = 0; i < ST_CHAR_BLOCK; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        lanes += (w & ~(w << 1) & 0x8080808080808080ull) >> 7;
+    }
+    /* pairs of lanes into 16-bit lanes first: eight lanes of up to 32 may
+     * sum to 256, one more than a byte holds */
+    lanes = (lanes & 0x00FF00FF00FF00FFull) + ((lanes >> 8) & 0x00FF00FF00FF00FFull);
+    size_t cont = (size_t)((lanes * 0x0001000100010001ull) >> 48);
+    return ST_CHAR_BLOCK - cont;
+}
+
 void st_build_line_table(st_doc *doc)
 {
+    const char *src = doc->src;
+    const char *end = src + doc->src_len;
     size_t lines = 1;
-    for (size_t i = 0; i < doc->src_len; i++) lines += doc->src[i] == '\n';
+    for (const char *p = src; (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++) lines++;
     size_t blocks = doc->src_len / ST_CHAR_BLOCK + 1;
     doc->line_start = malloc(lines * sizeof *doc->line_start);
     doc->line_chars = malloc(lines * sizeof *doc->line_chars);
     doc->block_chars = malloc(blocks * sizeof *doc->block_chars);
     if (!doc->line_start || !doc->line_chars || !doc->block_chars) abort();
-    size_t l = 0, chars = 0;
+
+    /* characters before each block; the last entry is the partial (or empty)
+     * block at the end */
+    size_t chars = 0;
+    for (size_t b = 0; b + 1 < blocks; b++) {
+        doc->block_chars[b] = chars;
+        chars += block_char_count(src + b * ST_CHAR_BLOCK);
+    }
+    doc->block_chars[blocks - 1] = chars;
+    size_t tail = (blocks - 1) * ST_CHAR_BLOCK;
+    doc->src_chars = chars + st_utf8_count(src + tail, doc->src_len - tail);
+
+    /* characters before each line: counted from the nearer of the previous
+     * line start and the start of the line's block, so at most one block */
+    size_t l = 0;
     doc->line_start[0] = 0;
     doc->line_chars[0] = 0;
-    for (size_t i = 0; i < doc->src_len; i++) {
-        unsigned char c = (unsigned char)doc->src[i];
-        if (i % ST_CHAR_BLOCK == 0) doc->block_chars[i / ST_CHAR_BLOCK] = chars;
-        chars += (c & 0xC0) != 0x80;
-        if (c == '\n') {
-            l++;
-            doc->line_start[l] = i + 1;
-            doc->line_chars[l] = chars;
+    for (const char *p = src; (p = memchr(p, '\n', (size_t)(end - p))) != NULL;) {
+        p++;
+        size_t off = (size_t)(p - src);
+        size_t from = off / ST_CHAR_BLOCK * ST_CHAR_BLOCK;
+        size_t from_chars = doc->block_chars[off / ST_CHAR_BLOCK];
+        if (doc->line_start[l] > from) {
+            from = doc->line_start[l];
+            from_chars = doc->line_chars[l];
         }
+        l++;
+        doc->line_start[l] = off;
+        doc->line_chars[l] = from_chars + count_chars(src + from, off - from);
     }
-    if (doc->src_len % ST_CHAR_BLOCK == 0) doc->block_chars[doc->src_len / ST_CHAR_BLOCK] = chars;
     doc->line_count = lines;
-    doc->src_chars = chars;
 }
 
-static size_t st_line_of(const st_doc *doc, size_t off)
+/* The line holding byte off, searched from line `from` on. */
+static size_t st_line_of(const st_doc *doc, size_t off, size_t from)
 {
-    size_t lo = 0, hi = doc->line_count;
+    size_t lo = from, hi = doc->line_count;
     while (hi - lo > 1) {
-        size_t mid = (lo + hi) / 2;
+        size_t mid = lo + (hi - lo) / 2;
         if (doc->line_start[mid] <= off) lo = mid;
         else hi = mid;
     }
     return lo;
 }
 
-/* Characters before byte `off`: a table every ST_CHAR_BLOCK bytes keeps this
- * cheap on a document that is one huge line. */
-static size_t st_char_of(const st_doc *doc, size_t off)
+/* Characters before byte `off`, which is in line l, given `known` <= off with
+ * `known_chars` characters before it. Counted from the nearest offset whose
+ * count is known: `known`, the start of line l or of the next line, the start
+ * of off's ST_CHAR_BLOCK-byte block or of the next one; forwards, or backwards
+ * from one after off (counts add up, so both give the same). The block table
+ * keeps this cheap on a document that is one huge line. */
+static inline size_t st_char_of(const st_doc *doc, size_t off, size_t l, size_t known, size_t known_chars)
 {
     size_t b = off / ST_CHAR_BLOCK;
-    return doc->block_chars[b] + st_utf8_count(doc->src + b * ST_CHAR_BLOCK, off - b * ST_CHAR_BLOCK);
+    size_t below = known, below_chars = known_chars;
+    if (doc->line_start[l] > below) {
+        below = doc->line_start[l];
+        below_chars = doc->line_chars[l];
+    }
+    if (b * ST_CHAR_BLOCK > below) {
+        below = b * ST_CHAR_BLOCK;
+        below_chars = doc->block_chars[b];
+    }
+    size_t above = doc->src_len, above_chars = doc->src_chars;
+    if (l + 1 < doc->line_count) {
+        above = doc->line_start[l + 1];
+        above_chars = doc->line_chars[l + 1];
+    }
+    size_t next_block = (b + 1) * ST_CHAR_BLOCK;
+    if (next_block < above) { /* so next_block < src_len: it has an entry */
+        above = next_block;
+        above_chars = doc->block_chars[b + 1];
+    }
+    if (above - off < off - below) return above_chars - count_chars(doc->src + off, above - off);
+    return below_chars + count_chars(doc->src + below, off - below);
 }
 
 st_place st_place_of_src(const st_doc *doc, size_t start, size_t end)
@@ -168,11 +251,12 @@ st_place st_place_of_src(const st_doc *doc, size_t start, size_t end)
     if (start > doc->src_len) start = doc->src_len;
     if (end < start) end = start;
     if (end > doc->src_len) end = doc->src_len;
-    size_t l = st_line_of(doc, start);
+    size_t l = st_line_of(doc, start, 0);
     p.line = l + 1;
-    p.start = st_char_of(doc, start);
+    p.start = st_char_of(doc, start, l, 0, 0);
     p.column = p.start - doc->line_chars[l] + 1;
-    p.end = st_char_of(doc, end);
+    bool same_line = l + 1 == doc->line_count || end < doc->line_start[l + 1];
+    p.end = st_char_of(doc, end, same_line ? l : st_line_of(doc, end, l + 1), start, p.start);
     return p;
 }
 

@@ -8,12 +8,90 @@
 
 typedef struct line_info {
     size_t start, end;   /* content, trimmed, in src */
-    size_t chars;        /* characters of kept (non-removed) content */
+    size_t removed_i;    /* first removed span that may overlap the line */
+    bool kept;           /* some non-space character is kept (not removed) */
+    /* Kept non-space characters. Only needed when the speech may be flattened
+     * (a few lines), so only counted then (kept_chars); 0 until then. */
+    size_t chars;
     uint32_t last, last2; /* last two kept non-space characters (last2 before last) */
     size_t raw_chars;     /* characters before noise removal: the width it was wrapped at */
     bool vanished;       /* emptied by noise removal: as if it were not there */
     bool blank;
 } line_info;
+
+/* Byte length of the st_is_space character at s[0..avail), or 0 when s does not
+ * start with one. Decided on the bytes: Han text is rejected by its first
+ * byte without being decoded. (The text is valid UTF-8, so this agrees with
+ * st_is_space(st_utf8_next(...)).) */
+static inline size_t space_len_at(const char *s, size_t avail)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    switch (u[0]) {
+    case ' ': case '\t': case '\v': case '\f': case '\r':
+        return 1;
+    case 0xC2: /* U+00A0 */
+        return avail >= 2 && u[1] == 0xA0 ? 2 : 0;
+    case 0xE2:
+        if (avail < 3) return 0;
+        if (u[1] == 0x80) /* U+2000-200D, U+202F */
+            return u[2] <= 0x8D || u[2] == 0xAF ? 3 : 0;
+        if (u[1] == 0x81) /* U+205F, U+2060 */
+            return u[2] == 0x9F || u[2] == 0xA0 ? 3 : 0;
+        return 0;
+    case 0xE3: /* U+3000 */
+        return avail >= 3 && u[1] == 0x80 && u[2] == 0x80 ? 3 : 0;
+    case 0xEF: /* U+FEFF */
+        return avail >= 3 && u[1] == 0xBB && u[2] == 0xBF ? 3 : 0;
+    default:
+        return 0;
+    }
+}
+
+/* Start of the character that ends at s[end] (end > start). */
+static inline size_t char_start_before(const char *s, size_t start, size_t end)
+{
+    size_t i = end - 1;
+    while (i > start && ((unsigned char)s[i] & 0xC0) == 0x80 && end - i < 4) i--;
+    return i;
+}
+
+/* Lead byte of a character in U+4000-9FFF (Han text): never a space nor
+ * other punctuation the segmenter looks for. */
+static inline bool is_han_lead(unsigned char c)
+{
+    return (unsigned)(c - 0xE4) <= 0xE9 - 0xE4;
+}
+
+/* The first space character in s[from,end): its offset (end when there is
+ * none), and its length in *len. Han characters are stepped over whole;
+ * any other byte may be tested, as no space starts with a continuation byte. */
+static size_t find_space(const char *s, size_t from, size_t end, size_t *len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = from;
+    while (i < end) {
+        if (is_han_lead(u[i])) {
+            i += 3;
+            continue;
+        }
+        size_t n = space_len_at(s + i, end - i);
+        if (n) {
+            *len = n;
+            return i;
+        }
+        i++;
+    }
+    *len = 0;
+    return end;
+}
+
+/* Space characters in s[start,end). */
+static size_t spaces_in(const char *s, size_t start, size_t end)
+{
+    size_t spaces = 0, n;
+    for (size_t i = find_space(s, start, end, &n); i < end; i = find_space(s, i + n, end, &n)) spaces++;
+    return spaces;
+}
 
 typedef struct builder {
     st_doc *doc;
@@ -36,27 +114,53 @@ static void map_push(st_doc *doc, size_t clean_start, size_t src_start, size_t l
     m->len = len;
 }
 
+/* Walks the parts of src[start,end) that no removed span covers, in order. */
+typedef struct kept_walk {
+    const st_removed_span *removed;
+    size_t removed_count;
+    size_t r; /* next removed span that may overlap */
+    size_t pos, end;
+} kept_walk;
+
+/* Starts a walk; first moves *removed_i past the spans that end before start. */
+static kept_walk kept_walk_start(const st_doc *doc, size_t *removed_i, size_t start, size_t end)
+{
+    while (*removed_i < doc->removed_count && doc->removed[*removed_i].end <= start) (*removed_i)++;
+    kept_walk w = {doc->removed, doc->removed_count, *removed_i, start, end};
+    return w;
+}
+
+/* The next kept part [*from, *to), never empty; false when there is none. */
+static bool kept_walk_next(kept_walk *w, size_t *from, size_t *to)
+{
+    while (w->pos < w->end) {
+        size_t stop = w->end;
+        if (w->r < w->removed_count && w->removed[w->r].start < w->end) {
+            const st_removed_span *r = &w->removed[w->r];
+            if (r->start <= w->pos) {
+                if (r->end > w->pos) w->pos = r->end;
+                w->r++;
+                continue;
+            }
+            stop = r->start;
+        }
+        *from = w->pos;
+        *to = w->pos = stop;
+        return true;
+    }
+    return false;
+}
+
 /* Copy src[start,end) minus removed spans into the clean text. */
 static void emit_range(builder *b, size_t start, size_t end)
 {
     st_doc *doc = b->doc;
-    while (b->removed_i < doc->removed_count && doc->removed[b->removed_i].end <= start) b->removed_i++;
-    size_t pos = start;
-    size_t ri = b->removed_i;
-    while (pos < end) {
-        size_t stop = end;
-        if (ri < doc->removed_count && doc->removed[ri].start < end) {
-            if (doc->removed[ri].start <= pos) {
-                pos = doc->removed[ri].end > pos ? doc->removed[ri].end : pos;
-                ri++;
-                continue;
-            }
-            stop = doc->removed[ri].start;
-        }
-        map_push(doc, doc->text_len, pos, stop - pos);
-        memcpy(doc->text + doc->text_len, doc->src + pos, stop - pos);
-        doc->text_len += stop - pos;
-        pos = stop;
+    kept_walk w = kept_walk_start(doc, &b->removed_i, start, end);
+    size_t from, to;
+    while (kept_walk_next(&w, &from, &to)) {
+        map_push(doc, doc->text_len, from, to - from);
+        memcpy(doc->text + doc->text_len, doc->src + from, to - from);
+        doc->text_len += to - from;
     }
 }
 
@@ -92,37 +196,53 @@ static void end_paragraph(st_doc *doc, size_t *para_start)
     *para_start = doc->text_len;
 }
 
-/* Characters in src[start,end) that no removed span covers. */
-static size_t kept_chars(const st_doc *doc, size_t *ri, size_t start, size_t end, uint32_t *last,
-                         uint32_t *last2)
+/* Kept non-space characters of line l. */
+static size_t kept_chars(const st_doc *doc, const line_info *l)
 {
-    *last = *last2 = 0;
-    while (*ri < doc->removed_count && doc->removed[*ri].end <= start) (*ri)++;
-    size_t chars = 0, pos = start, r = *ri;
-    while (pos < end) {
-        size_t stop = end;
-        if (r < doc->removed_count && doc->removed[r].start < end) {
-            if (doc->removed[r].start <= pos) {
-                if (doc->removed[r].end > pos) pos = doc->removed[r].end;
-                r++;
-                continue;
-            }
-            stop = doc->removed[r].start;
-        }
-        /* count non-space characters */
-        for (size_t i = pos; i < stop;) {
-            size_t n;
-            uint32_t c = st_utf8_next(doc->src + i, stop - i, &n);
-            if (!st_is_space(c)) {
-                chars++;
-                *last2 = *last;
-                *last = c;
-            }
-            i += n;
-        }
-        pos = stop;
-    }
+    size_t ri = l->removed_i, chars = 0, from, to;
+    kept_walk w = kept_walk_start(doc, &ri, l->start, l->end);
+    while (kept_walk_next(&w, &from, &to))
+        chars += st_utf8_count(doc->src + from, to - from) - spaces_in(doc->src, from, to);
     return chars;
+}
+
+/* The last two non-space characters of src[start,end), read backwards from
+ * its end: sets *last (and *last2 before it) and returns how many were found
+ * (0-2). */
+static size_t last_two_chars(const char *src, size_t start, size_t end, uint32_t *last, uint32_t *last2)
+{
+    size_t found = 0, n;
+    while (end > start && found < 2) {
+        size_t c = char_start_before(src, start, end);
+        if (space_len_at(src + c, end - c) != end - c) {
+            *(found ? last2 : last) = st_utf8_next(src + c, end - c, &n);
+            found++;
+        }
+        end = c;
+    }
+    return found;
+}
+
+/* Sets l->kept, l->last and l->last2 (the last two kept non-space characters,
+ * 0 when missing) from the kept parts of the line, without counting. */
+static void find_last_kept(const st_doc *doc, line_info *l)
+{
+    size_t ri = l->removed_i, from, to;
+    kept_walk w = kept_walk_start(doc, &ri, l->start, l->end);
+    l->kept = false;
+    l->last = l->last2 = 0;
+    while (kept_walk_next(&w, &from, &to)) {
+        uint32_t last = 0, last2 = 0;
+        size_t found = last_two_chars(doc->src, from, to, &last, &last2);
+        if (found == 2) {
+            l->last2 = last2;
+            l->last = last;
+        } else if (found == 1) {
+            l->last2 = l->last;
+            l->last = last;
+        }
+        if (found) l->kept = true;
+    }
 }
 
 static bool line_touches_removed(const st_doc *doc, size_t ri, size_t start, size_t end)
@@ -203,20 +323,28 @@ static bool holds_many_headings(const st_doc *doc, const line_info *lines, size_
 {
     for (size_t i = 0; i < count; i++) {
         if (lines[i].chars != longest) continue;
-        size_t found = 0;
-        for (size_t pos = lines[i].start; pos < lines[i].end;) {
-            size_t n;
-            uint32_t c = st_utf8_next(doc->src + pos, lines[i].end - pos, &n);
-            if (c == 0x3001 || c == 0xFF08 || c == '(') { /* 、 or an opening parenthesis */
+        const unsigned char *u = (const unsigned char *)doc->src;
+        size_t found = 0, end = lines[i].end;
+        for (size_t pos = lines[i].start; pos < end;) {
+            /* 、 (E3 80 81), （ (EF BC 88) or (; tested on the bytes, Han
+             * characters stepped over whole */
+            if (is_han_lead(u[pos])) {
+                pos += 3;
+                continue;
+            }
+            bool comma = u[pos] == 0xE3 && end - pos >= 3 && u[pos + 1] == 0x80 && u[pos + 2] == 0x81;
+            bool paren = u[pos] == '(' ||
+                         (u[pos] == 0xEF && end - pos >= 3 && u[pos + 1] == 0xBC && u[pos + 2] == 0x88);
+            if (comma || paren) {
                 st_style style;
                 int ord;
                 size_t back = pos;
-                if (c == 0x3001 && back >= lines[i].start + 3) back -= 3; /* one numeral before 、 */
-                if (st_marker_at(doc->src + back, lines[i].end - back, &style, &ord) &&
+                if (comma && back >= lines[i].start + 3) back -= 3; /* one numeral before 、 */
+                if (st_marker_at(doc->src + back, end - back, &style, &ord) &&
                     (style == ST_STYLE_CN_COMMA || style == ST_STYLE_CN_PAREN))
                     found++;
             }
-            pos += n;
+            pos++;
         }
         return found >= 3;
     }
@@ -228,34 +356,26 @@ static bool holds_many_headings(const st_doc *doc, const line_info *lines, size_
 static void emit_flattened_line(builder *b, const line_info *l, size_t *para_start)
 {
     st_doc *doc = b->doc;
-    size_t pos = l->start, seg = l->start;
-    uint32_t before = 0;
-    while (pos < l->end) {
-        size_t n;
-        uint32_t c = st_utf8_next(doc->src + pos, l->end - pos, &n);
-        if (st_is_space(c)) {
-            size_t gap_end = pos;
-            while (gap_end < l->end) {
-                size_t m;
-                uint32_t d = st_utf8_next(doc->src + gap_end, l->end - gap_end, &m);
-                if (!st_is_space(d)) break;
-                gap_end += m;
-            }
-            size_t m;
-            uint32_t after = gap_end < l->end ? st_utf8_next(doc->src + gap_end, l->end - gap_end, &m) : 0;
-            /* a gap between two ASCII words is a word space, not a break */
-            bool ascii_gap = before < 0x80 && after < 0x80 && before && after &&
-                             !(before == '.' || before == ';' || before == '!' || before == '?');
-            if (!ascii_gap && after) {
-                emit_range(b, seg, pos);
-                end_paragraph(doc, para_start);
-                seg = gap_end;
-            }
-            pos = gap_end;
-            continue;
+    const char *src = doc->src;
+    size_t from = l->start, seg = l->start, pos, n, m;
+    uint32_t before = 0; /* the last non-space character */
+    while ((pos = find_space(src, from, l->end, &n)) < l->end) {
+        if (pos > from) { /* [from, pos) holds no space */
+            size_t c = char_start_before(src, from, pos);
+            before = st_utf8_next(src + c, pos - c, &m);
         }
-        before = c;
-        pos += n;
+        size_t gap_end = pos + n;
+        while (gap_end < l->end && (n = space_len_at(src + gap_end, l->end - gap_end)) != 0) gap_end += n;
+        uint32_t after = gap_end < l->end ? st_utf8_next(src + gap_end, l->end - gap_end, &m) : 0;
+        /* a gap between two ASCII words is a word space, not a break */
+        bool ascii_gap = before < 0x80 && after < 0x80 && before && after &&
+                         !(before == '.' || before == ';' || before == '!' || before == '?');
+        if (!ascii_gap && after) {
+            emit_range(b, seg, pos);
+            end_paragraph(doc, para_start);
+            seg = gap_end;
+        }
+        from = gap_end;
     }
     emit_range(b, seg, l->end);
 }
@@ -263,42 +383,52 @@ static void emit_flattened_line(builder *b, const line_info *l, size_t *para_sta
 int st_segment(st_doc *doc)
 {
     /* clean text is never longer than src plus one \n per line */
-    size_t line_total = doc->line_count ? doc->line_count : 1; /* counted by st_build_line_table */
-    doc->text = malloc(doc->src_len + line_total + 2);
-    line_info *lines = malloc(line_total * sizeof *lines);
+    size_t count = doc->line_count; /* st_build_line_table makes at least one */
+    if (count == 0) abort();
+    doc->text = malloc(doc->src_len + count + 2);
+    line_info *lines = malloc(count * sizeof *lines);
     if (!doc->text || !lines) abort();
     doc->text_len = 0;
 
-    /* lines, trimmed, with kept character counts */
-    size_t count = 0, ri = 0, pos = 0;
-    size_t nonblank = 0, longest = 0;
-    while (pos <= doc->src_len) {
-        const char *nl = memchr(doc->src + pos, '\n', doc->src_len - pos);
-        size_t end = nl ? (size_t)(nl - doc->src) : doc->src_len;
-        line_info *l = &lines[count++];
-        size_t s = pos, e = end;
-        while (s < e) {
-            size_t n;
-            uint32_t c = st_utf8_next(doc->src + s, e - s, &n);
-            if (!st_is_space(c)) break;
+    /* lines, trimmed; the lines and their raw character counts come from the
+     * line table */
+    const char *src = doc->src;
+    size_t ri = 0, nonblank = 0;
+    for (size_t i = 0; i < count; i++) {
+        line_info *l = &lines[i];
+        bool last_line = i + 1 == count;
+        size_t s = doc->line_start[i];
+        size_t e = last_line ? doc->src_len : doc->line_start[i + 1] - 1;
+        size_t raw = (last_line ? doc->src_chars : doc->line_chars[i + 1] - 1) - doc->line_chars[i];
+        size_t n;
+        while (s < e && (n = space_len_at(src + s, e - s)) != 0) {
             s += n;
+            raw--;
         }
         while (e > s) {
-            size_t n;
-            uint32_t c = st_utf8_prev(doc->src, e, &n);
-            if (!st_is_space(c)) break;
-            e -= n;
+            size_t c = char_start_before(src, s, e);
+            if (space_len_at(src + c, e - c) != e - c) break;
+            e = c;
+            raw--;
         }
         l->start = s;
         l->end = e;
-        l->chars = kept_chars(doc, &ri, s, e, &l->last, &l->last2);
-        l->raw_chars = st_utf8_count(doc->src + s, e - s);
-        l->blank = l->chars == 0 && !line_touches_removed(doc, ri, s, e);
-        l->vanished = l->chars == 0 && !l->blank;
-        if (l->chars) nonblank++;
-        if (l->chars > longest) longest = l->chars;
-        if (!nl) break;
-        pos = end + 1;
+        l->raw_chars = raw;
+        while (ri < doc->removed_count && doc->removed[ri].end <= s) ri++;
+        l->removed_i = ri;
+        l->chars = 0;
+        find_last_kept(doc, l);
+        l->blank = !l->kept && !line_touches_removed(doc, ri, s, e);
+        l->vanished = !l->kept && !l->blank;
+        if (l->kept) nonblank++;
+    }
+    /* character counts only for a speech that may be flattened (a few lines) */
+    size_t longest = 0;
+    if (nonblank <= 5) {
+        for (size_t i = 0; i < count; i++) {
+            if (lines[i].kept) lines[i].chars = kept_chars(doc, &lines[i]);
+            if (lines[i].chars > longest) longest = lines[i].chars;
+        }
     }
 
     size_t wrap = detect_wrap_width(lines, count);
