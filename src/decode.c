@@ -281,31 +281,85 @@ static bool utf8_prefix_place(const unsigned char *in, size_t off, size_t *line,
     return true;
 }
 
+static inline bool is_bad_ctrl(uint32_t c)
+{
+    /* C0 controls other than \t \n \v \f \r */
+    return c < 0x20 && !(c >= '\t' && c <= '\r');
+}
+
+/* Some byte of w is strictly between m and n (m < 128, n <= 128), exactly. */
+#define HAS_BETWEEN(w, m, n) \
+    ((((ONES * (127 + (n))) - ((w) & (ONES * 127))) & ~(w) & (((w) & (ONES * 127)) + ONES * (127 - (m))) & HIGHS) != 0)
+
+/* 24 bytes = eight 3-byte sequences: lead 1110xxxx, then 10xxxxxx twice. The
+ * byte arrays keep the words independent of byte order. */
+static const unsigned char run3_mask[24] = {0xF0, 0xC0, 0xC0, 0xF0, 0xC0, 0xC0, 0xF0, 0xC0, 0xC0, 0xF0, 0xC0, 0xC0,
+                                            0xF0, 0xC0, 0xC0, 0xF0, 0xC0, 0xC0, 0xF0, 0xC0, 0xC0, 0xF0, 0xC0, 0xC0};
+static const unsigned char run3_want[24] = {0xE0, 0x80, 0x80, 0xE0, 0x80, 0x80, 0xE0, 0x80, 0x80, 0xE0, 0x80, 0x80,
+                                            0xE0, 0x80, 0x80, 0xE0, 0x80, 0x80, 0xE0, 0x80, 0x80, 0xE0, 0x80, 0x80};
+
+static inline uint64_t load64(const void *p)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return w;
+}
+
+/* Length of the run of 3-byte sequences with leads E1..EC, EE, EF (the leads
+ * without special second-byte ranges) at in[0..len), in steps of eight
+ * sequences (24 bytes); the caller goes on one sequence at a time. */
+static size_t run3_x8(const unsigned char *in, size_t len)
+{
+    const uint64_t m0 = load64(run3_mask), m1 = load64(run3_mask + 8), m2 = load64(run3_mask + 16);
+    const uint64_t v0 = load64(run3_want), v1 = load64(run3_want + 8), v2 = load64(run3_want + 16);
+    size_t j = 0;
+    for (; j + 24 <= len; j += 24) {
+        uint64_t w0 = load64(in + j), w1 = load64(in + j + 8), w2 = load64(in + j + 16);
+        if (((w0 & m0) ^ v0) | ((w1 & m1) ^ v1) | ((w2 & m2) ^ v2)) break;
+        /* Leads are E0..EF now, continuation bytes 80..BF; E0 and ED are out.
+         * In w ^ E0.. (and w ^ ED..) leads are below 16 and continuation bytes
+         * at least 0x40: a byte minus 1 has its high bit set only for a 0. */
+        uint64_t bad = ((w0 ^ (ONES * 0xE0)) - ONES) | ((w0 ^ (ONES * 0xED)) - ONES) |
+                       ((w1 ^ (ONES * 0xE0)) - ONES) | ((w1 ^ (ONES * 0xED)) - ONES) |
+                       ((w2 ^ (ONES * 0xE0)) - ONES) | ((w2 ^ (ONES * 0xED)) - ONES);
+        if (bad & HIGHS) break;
+    }
+    return j;
+}
+
 /* Length of the longest valid UTF-8 prefix of in[0..len); *has_cr tells
- * whether that prefix holds a CR. No stores: this is the fast path. */
-static size_t utf8_valid_prefix(const unsigned char *in, size_t len, bool *has_cr)
+ * whether that prefix holds a CR, *has_ctrl whether it holds a NUL or a C0
+ * control other than \t \n \v \f \r (what scan_bytes counts). No stores:
+ * this is the fast path. */
+static size_t utf8_valid_prefix(const unsigned char *in, size_t len, bool *has_cr, bool *has_ctrl)
 {
     size_t i = 0;
-    bool cr = false;
+    bool cr = false, ctrl = false;
     while (i < len) {
         unsigned char c = in[i];
         if (c < 0x80) {
             /* an ASCII run, 8 bytes at a time */
             cr |= c == '\r';
+            ctrl |= is_bad_ctrl(c);
             i++;
             while (i + 8 <= len) {
                 uint64_t w;
                 memcpy(&w, in + i, 8);
                 if (w & HIGHS) break;
-                cr |= HAS_ZERO(w ^ (ONES * '\r'));
+                if (HAS_LESS(w, 0x20)) { /* a line end, or a control character */
+                    cr |= HAS_ZERO(w ^ (ONES * '\r'));
+                    ctrl |= HAS_LESS(w, '\t') || HAS_BETWEEN(w, '\r', 0x20);
+                }
                 i += 8;
             }
             continue;
         }
         /* the common case of CJK text: a run of 3-byte sequences with leads
-         * E1..EC, EE, EF (no special second-byte ranges), one word each */
+         * E1..EC, EE, EF (no special second-byte ranges), eight at a time,
+         * then one word each */
         if (c >= 0xE1) {
             size_t j = i;
+            j += run3_x8(in + j, len - j);
             while (j + 4 <= len) {
                 uint32_t w = (uint32_t)in[j] | (uint32_t)in[j + 1] << 8 | (uint32_t)in[j + 2] << 16;
                 if ((w & 0xC0C0F0u) != 0x8080E0u || (w & 0xFFu) == 0xE0u || (w & 0xFFu) == 0xEDu) break;
@@ -321,6 +375,7 @@ static size_t utf8_valid_prefix(const unsigned char *in, size_t len, bool *has_c
         i += n;
     }
     *has_cr = cr;
+    *has_ctrl = ctrl;
     return i;
 }
 
@@ -342,24 +397,29 @@ static size_t copy_lines(char *out, const unsigned char *in, size_t len)
     return o;
 }
 
+/* Valid UTF-8 in[0..len) into doc->src: one copy, line ends fixed when it has
+ * a CR. */
+static int utf8_copy(st_doc *doc, const unsigned char *in, size_t len, bool has_cr, st_error *err)
+{
+    char *out = malloc(len + 1);
+    if (!out) return fail(err, ST_ERR_NOMEM, 0, 0, 0, "out of memory (%zu bytes)", len + 1);
+    size_t o = len;
+    if (has_cr) o = copy_lines(out, in, len);
+    else memcpy(out, in, len);
+    out[o] = 0;
+    doc->src = out;
+    doc->src_len = o;
+    return 0;
+}
+
 /* Decode UTF-8 in[0..len) into doc->src; `base` is the input offset of in[0]
  * (after a BOM). CRLF and CR become LF. Returns 0, or -1 with *err filled. */
 static int decode_utf8(st_doc *doc, const unsigned char *in, size_t len, size_t base, bool lossy,
                        const char *suffix, st_error *err)
 {
-    bool has_cr;
-    size_t good = utf8_valid_prefix(in, len, &has_cr);
-    if (good == len) {
-        char *out = malloc(len + 1);
-        if (!out) return fail(err, ST_ERR_NOMEM, 0, 0, 0, "out of memory (%zu bytes)", len + 1);
-        size_t o = len;
-        if (has_cr) o = copy_lines(out, in, len);
-        else memcpy(out, in, len);
-        out[o] = 0;
-        doc->src = out;
-        doc->src_len = o;
-        return 0;
-    }
+    bool has_cr, has_ctrl;
+    size_t good = utf8_valid_prefix(in, len, &has_cr, &has_ctrl);
+    if (good == len) return utf8_copy(doc, in, len, has_cr, err);
     if (!lossy) {
         size_t i = good, sub = 1, line = 0, col = 0;
         unsigned char c = in[i];
@@ -431,6 +491,18 @@ static int decode_utf8(st_doc *doc, const unsigned char *in, size_t len, size_t 
     return 0;
 }
 
+/* When in[0..len) is valid UTF-8 without NUL bytes or control characters
+ * (other than \t \n \v \f \r), copies it into doc->src (*rc: 0, or -1 when
+ * out of memory) and returns true: nothing the binary check or the UTF-8
+ * error paths look at is there. */
+static bool utf8_clean_copy(st_doc *doc, const unsigned char *in, size_t len, int *rc, st_error *err)
+{
+    bool has_cr, has_ctrl;
+    if (utf8_valid_prefix(in, len, &has_cr, &has_ctrl) != len || has_ctrl) return false;
+    *rc = utf8_copy(doc, in, len, has_cr, err);
+    return true;
+}
+
 /* Count valid multi-byte UTF-8 sequences and invalid ones in the first MB from
  * the first byte >= 0x80 (returned in *first_high). With `settle`, it may stop
  * early, once the rest cannot make valid >= 4 * invalid (the counts then are
@@ -471,12 +543,6 @@ static bool utf8_census(const unsigned char *in, size_t len, bool settle, size_t
 }
 
 /* ---- binary data ---- */
-
-static inline bool is_bad_ctrl(uint32_t c)
-{
-    /* C0 controls other than \t \n \v \f \r */
-    return c < 0x20 && !(c >= '\t' && c <= '\r');
-}
 
 typedef struct ctrl_scan {
     bool has_nul;
@@ -1096,34 +1162,34 @@ static bool score_table(const mb_table *t, gb4_conv *g4, const unsigned char *p,
                         const han_set *common, score_acc *a)
 {
     size_t cnt[SC_COUNT] = {0};
-    size_t i = 0;
-    while (i < n) {
-        unsigned c = p[i];
+    const unsigned char *end = p + n;
+    while (p < end) {
+        unsigned c = *p;
         if (c < 0x80) {
             cnt[c >= 0x20 || c - '\t' <= '\r' - '\t' ? SC_TEXT : SC_CONTROL]++;
-            i++;
+            p++;
             continue;
         }
-        uint8_t m = t->single[c - 0x80];
-        if (m) {
+        /* a run of pairs (a byte that is a character alone starts none) */
+        uint8_t m;
+        while (p + 1 < end && (c = *p) >= 0x80 && (m = t->pairs[(c - 0x80) << 8 | p[1]].meta)) {
             cnt[m >> PAIR_CLASS_SHIFT]++;
-            i++;
+            p += 2;
+        }
+        if (p == end || (c = *p) < 0x80) continue;
+        if ((m = t->single[c - 0x80])) {
+            cnt[m >> PAIR_CLASS_SHIFT]++;
+            p++;
             continue;
         }
-        if (i + 1 == n) {
+        if (p + 1 == end) {
             if (!flush && t->lead[c - 0x80]) break; /* ICU keeps it for more input */
             return false;
         }
-        m = t->pairs[(c - 0x80) << 8 | p[i + 1]].meta;
-        if (m) {
-            cnt[m >> PAIR_CLASS_SHIFT]++;
-            i += 2;
-            continue;
-        }
         uint32_t cp;
-        if (t->four_byte && i + 4 <= n && is_gb4(p + i) && gb4_char(g4, p + i, &cp)) {
+        if (t->four_byte && end - p >= 4 && is_gb4(p) && gb4_char(g4, p, &cp)) {
             cnt[score_class_of(common, cp)]++;
-            i += 4;
+            p += 4;
             continue;
         }
         return false;
@@ -1163,43 +1229,42 @@ static bool decode_gb18030_table(st_doc *doc, const unsigned char *in, size_t le
     if (!out) return false;
     unsigned char *o = out;
     gb4_conv g4 = {0};
-    size_t i = 0;
+    const unsigned char *p = in, *end = in + len;
     bool ok = true;
-    while (i < len) {
-        unsigned c = in[i];
+    while (p < end) {
+        unsigned c = *p;
         if (c < 0x80) {
             if (c == '\r') {
                 *o++ = '\n';
-                i++;
-                if (i < len && in[i] == '\n') i++;
+                p++;
+                if (p < end && *p == '\n') p++;
                 continue;
             }
             *o++ = (unsigned char)c;
-            i++;
+            p++;
             /* an ASCII run without CR, 8 bytes at a time */
-            while (i + 8 <= len) {
+            while (end - p >= 8) {
                 uint64_t w;
-                memcpy(&w, in + i, 8);
+                memcpy(&w, p, 8);
                 if ((w & HIGHS) || HAS_ZERO(w ^ (ONES * '\r'))) break;
                 memcpy(o, &w, 8);
                 o += 8;
-                i += 8;
+                p += 8;
             }
             continue;
         }
-        if (i + 1 < len) {
-            const pair_entry *e = &t->pairs[(c - 0x80) << 8 | in[i + 1]];
-            if (e->meta) {
-                memcpy(o, e->utf8, 4);
-                o += e->meta & PAIR_LEN_MASK;
-                i += 2;
-                continue;
-            }
+        /* a run of pairs: one table entry each, stored as 4 bytes */
+        const pair_entry *e;
+        while (p + 1 < end && (c = *p) >= 0x80 && (e = &t->pairs[(c - 0x80) << 8 | p[1]])->meta) {
+            memcpy(o, e->utf8, 4);
+            o += e->meta & PAIR_LEN_MASK;
+            p += 2;
         }
+        if (p == end || *p < 0x80) continue;
         uint32_t cp;
-        if (i + 4 <= len && is_gb4(in + i) && gb4_char(&g4, in + i, &cp)) {
-            if (!(cp == 0xFEFF && i == 0)) o = put_utf8(o, cp);
-            i += 4;
+        if (end - p >= 4 && is_gb4(p) && gb4_char(&g4, p, &cp)) {
+            if (!(cp == 0xFEFF && p == in)) o = put_utf8(o, cp);
+            p += 4;
             continue;
         }
         ok = false; /* GB18030 singles (none in ICU's table) and errors: ICU */
@@ -1364,6 +1429,7 @@ static int decode_forced(st_doc *doc, const char *data, size_t len, const char *
     if (!strcmp(canon, "UTF-8")) {
         ucnv_close(cnv);
         size_t skip = len >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3) ? 3 : 0;
+        if (utf8_clean_copy(doc, u + skip, len - skip, &rc, err)) return rc;
         scan_bytes(u + skip, len - skip, skip, false, &cs);
         if ((rc = check_binary(&cs, len, u, true, err))) return rc;
         return decode_utf8(doc, u + skip, len - skip, skip, lossy, "", err);
@@ -1409,6 +1475,7 @@ static int decode_bom(st_doc *doc, const char *data, size_t len, size_t bom, con
     int rc;
     set_result(doc, enc, "bom", 100);
     if (size == 1) {
+        if (utf8_clean_copy(doc, u + bom, len - bom, &rc, err)) return rc;
         scan_bytes(u + bom, len - bom, bom, false, &cs);
         if ((rc = check_binary(&cs, len, u, true, err))) return rc;
         return decode_utf8(doc, u + bom, len - bom, bom, lossy, "", err);
@@ -1432,6 +1499,12 @@ static int decode_auto(st_doc *doc, const char *data, size_t len, bool lossy, st
         return decode_bom(doc, data, len, 2, "UTF-16LE", 2, false, lossy, err);
     if (len >= 2 && u[0] == 0xFE && u[1] == 0xFF)
         return decode_bom(doc, data, len, 2, "UTF-16BE", 2, true, lossy, err);
+
+    /* the common case: valid UTF-8 without control characters */
+    if (utf8_clean_copy(doc, u, len, &rc, err)) {
+        set_result(doc, "UTF-8", "default", 100);
+        return rc;
+    }
 
     ctrl_scan cs;
     scan_bytes(u, len, 0, false, &cs);

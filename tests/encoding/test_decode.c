@@ -680,6 +680,99 @@ static void test_gb18030_vs_icu(void)
     free(want.p);
 }
 
+/* ---- UTF-8 validation against a plain reference ----
+ * decode.c checks long runs of 3-byte sequences eight at a time; defects at
+ * any place in such runs must be found at the same byte as a byte-by-byte
+ * check finds them. */
+static size_t utf8_reference_prefix(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = s[i];
+        size_t need;
+        uint32_t cp, min;
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        if (c >= 0xC2 && c <= 0xDF) need = 1, min = 0x80, cp = c & 0x1F;
+        else if (c >= 0xE0 && c <= 0xEF) need = 2, min = 0x800, cp = c & 0x0F;
+        else if (c >= 0xF0 && c <= 0xF4) need = 3, min = 0x10000, cp = c & 0x07;
+        else return i;
+        if (i + need >= n) return i; /* cut by the end */
+        for (size_t k = 1; k <= need; k++) {
+            if ((s[i + k] & 0xC0) != 0x80) return i;
+            cp = cp << 6 | (s[i + k] & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
+        i += need + 1;
+    }
+    return n;
+}
+
+static void put_utf8_piece(buf *b)
+{
+    static const char *const pieces[] = {"中", "文", "，", "。", "党", "\xEE\x80\x80", "\xEF\xBF\xBD", "\xE0\xA0\x80",
+                                         "\xED\x9F\xBF", "é", "𠀀", "a", "1", "\n", "\r\n", "\t"};
+    uint32_t k = rnd(100);
+    if (k < 80) put(b, pieces[rnd(5)], 3); /* long runs of common CJK */
+    else puts_(b, pieces[rnd(sizeof pieces / sizeof *pieces)]);
+}
+
+static void test_utf8_runs(void)
+{
+    static const char *const defects[] = {"\xE0\x80\x80", "\xED\xA0\x80", "\xE4\xB8", "\xE4\x38\xAD", "\xC0\xAF",
+                                          "\xF5\x80\x80\x80", "\x80", "\xFF", "\xE4\xB8\xE4", "\xF4\x90\x80\x80"};
+    buf b = {0};
+    int found = 0;
+    for (int round = 0; round < 600; round++) {
+        b.n = 0;
+        size_t pieces = 1 + rnd(round < 300 ? 60 : 2000);
+        for (size_t i = 0; i < pieces; i++) put_utf8_piece(&b);
+        if (round % 3 == 0) { /* a defect somewhere */
+            size_t at = rnd((uint32_t)b.n + 1);
+            const char *d = defects[rnd(sizeof defects / sizeof *defects)];
+            buf t = {0};
+            put(&t, b.p, at);
+            puts_(&t, d);
+            put(&t, b.p + at, b.n - at);
+            free(b.p);
+            b = t;
+        }
+        if (round % 5 == 1) put(&b, "\x01", 1); /* a stray control character */
+        if (round % 7 == 2 && b.n) b.n -= 1 + rnd((uint32_t)(b.n < 3 ? b.n : 3)); /* cut at the end */
+        size_t good = utf8_reference_prefix((const unsigned char *)b.p, b.n);
+        run r = dec(b.p, b.n, "UTF-8", 0);
+        if (good == b.n) {
+            buf want = {0};
+            put(&want, "", 0);
+            for (size_t i = 0; i < b.n; i++) {
+                if (b.p[i] == '\r') {
+                    put(&want, "\n", 1);
+                    if (i + 1 < b.n && b.p[i + 1] == '\n') i++;
+                } else {
+                    put(&want, b.p + i, 1);
+                }
+            }
+            CHECK(r.rc == 0 && r.doc->src_len == want.n && !memcmp(r.doc->src, want.p, want.n),
+                  "utf-8 round %d: valid text not kept (%s)", round, r.rc ? r.err.message : "");
+            done(&r);
+            r = dec(b.p, b.n, NULL, 0);
+            CHECK(r.rc == 0 && !strcmp(r.doc->encoding, "UTF-8") && r.doc->src_len == want.n,
+                  "utf-8 round %d: detected %s", round, r.rc ? r.err.message : r.doc->encoding);
+            free(want.p);
+        } else {
+            found++;
+            CHECK(r.rc != 0 && r.err.status == ST_ERR_DECODE && r.err.byte_offset == good,
+                  "utf-8 round %d: error at %zu, want %zu (%s)", round, r.rc ? r.err.byte_offset : 0, good,
+                  r.err.message);
+        }
+        done(&r);
+    }
+    CHECK(found > 100, "utf-8 runs: only %d invalid inputs", found);
+    free(b.p);
+}
+
 /* two threads decoding at once get the same results */
 static void *thread_main(void *arg)
 {
@@ -709,6 +802,7 @@ int main(void)
 {
     test_utf8();
     test_utf8_errors();
+    test_utf8_runs();
     test_lossy();
     test_utf16();
     test_legacy();
