@@ -511,29 +511,28 @@ static bool utf8_clean_copy(st_doc *doc, const unsigned char *in, size_t len, in
 static bool utf8_census(const unsigned char *in, size_t len, bool settle, size_t *valid, size_t *invalid,
                         size_t *first_high)
 {
-    size_t v = 0, bad = 0, i = 0, fh = len, stop = len;
+    size_t v = 0, bad = 0, fh = 0;
+    while (fh < len && in[fh] < 0x80) fh++;
+    size_t i = fh, stop = len - fh > (1u << 20) ? fh + (1u << 20) : len;
     bool complete = true;
     while (i < stop) {
-        if (in[i] < 0x80) {
+        unsigned c = in[i];
+        if (c < 0x80) {
             i++;
             continue;
         }
-        if (fh == len) {
-            fh = i;
-            if (len - fh > (1u << 20)) stop = fh + (1u << 20);
-        }
-        size_t sub = 0, n = utf8_check(in + i, len - i, &sub);
+        size_t sub = 1, n = c - 0xC2u <= 0xF4u - 0xC2u ? utf8_check(in + i, len - i, &sub) : 0;
         if (n) {
             v++;
             i += n;
-        } else {
-            bad++;
-            i += sub;
-            /* a valid sequence has at least 2 bytes, and starts before `stop` */
-            if (settle && 4 * bad > v + (stop - i) / 2 + 2) {
-                complete = false;
-                break;
-            }
+            continue;
+        }
+        bad++;
+        i += sub;
+        /* a valid sequence has at least 2 bytes, and starts before `stop` */
+        if (settle && 4 * bad > v + (stop - i) / 2 + 2) {
+            complete = false;
+            break;
         }
     }
     *valid = v;
