@@ -21,9 +21,11 @@
  * CR). Other encodings go through ICU in big chunks (ucnv_toUnicode) and are
  * turned into UTF-8 by hand, which also normalises line ends and tracks where
  * U+FFFD replacements land. Error offsets are offsets in the input bytes.
- * No global mutable state: lookup tables are built on the stack per call. */
+ * Lookup tables (frequent Han characters, GB18030 and Big5 two-byte pairs) are
+ * built once per process under pthread_once and are read-only afterwards. */
 #include "internal.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,6 +91,18 @@ static void han_set_build(han_set *s, const char *utf8)
         i += n ? n : 1;
         if (c >= HAN_FIRST && c <= HAN_LAST) s->bits[(c - HAN_FIRST) >> 3] |= (uint8_t)(1u << ((c - HAN_FIRST) & 7));
     }
+}
+
+/* The set of st_common_han, built once per process and read-only afterwards. */
+static han_set common_han;
+static pthread_once_t common_han_once = PTHREAD_ONCE_INIT;
+
+static void build_common_han(void) { han_set_build(&common_han, st_common_han); }
+
+static const han_set *common_han_set(void)
+{
+    pthread_once(&common_han_once, build_common_han);
+    return &common_han;
 }
 
 static inline bool han_has(const han_set *s, uint32_t c)
@@ -267,31 +281,85 @@ static bool utf8_prefix_place(const unsigned char *in, size_t off, size_t *line,
     return true;
 }
 
+static inline bool is_bad_ctrl(uint32_t c)
+{
+    /* C0 controls other than \t \n \v \f \r */
+    return c < 0x20 && !(c >= '\t' && c <= '\r');
+}
+
+/* Some byte of w is strictly between m and n (m < 128, n <= 128), exactly. */
+#define HAS_BETWEEN(w, m, n) \
+    ((((ONES * (127 + (n))) - ((w) & (ONES * 127))) & ~(w) & (((w) & (ONES * 127)) + ONES * (127 - (m))) & HIGHS) != 0)
+
+/* 24 bytes = eight 3-byte sequences: lead 1110xxxx, then 10xxxxxx twice. The
+ * byte arrays keep the words independent of byte order. */
+static const unsigned char run3_mask[24] = {0xF0, 0xC0, 0xC0, 0xF0, 0xC0, 0xC0, 0xF0, 0xC0, 0xC0, 0xF0, 0xC0, 0xC0,
+                                            0xF0, 0xC0, 0xC0, 0xF0, 0xC0, 0xC0, 0xF0, 0xC0, 0xC0, 0xF0, 0xC0, 0xC0};
+static const unsigned char run3_want[24] = {0xE0, 0x80, 0x80, 0xE0, 0x80, 0x80, 0xE0, 0x80, 0x80, 0xE0, 0x80, 0x80,
+                                            0xE0, 0x80, 0x80, 0xE0, 0x80, 0x80, 0xE0, 0x80, 0x80, 0xE0, 0x80, 0x80};
+
+static inline uint64_t load64(const void *p)
+{
+    uint64_t w;
+    memcpy(&w, p, 8);
+    return w;
+}
+
+/* Length of the run of 3-byte sequences with leads E1..EC, EE, EF (the leads
+ * without special second-byte ranges) at in[0..len), in steps of eight
+ * sequences (24 bytes); the caller goes on one sequence at a time. */
+static size_t run3_x8(const unsigned char *in, size_t len)
+{
+    const uint64_t m0 = load64(run3_mask), m1 = load64(run3_mask + 8), m2 = load64(run3_mask + 16);
+    const uint64_t v0 = load64(run3_want), v1 = load64(run3_want + 8), v2 = load64(run3_want + 16);
+    size_t j = 0;
+    for (; j + 24 <= len; j += 24) {
+        uint64_t w0 = load64(in + j), w1 = load64(in + j + 8), w2 = load64(in + j + 16);
+        if (((w0 & m0) ^ v0) | ((w1 & m1) ^ v1) | ((w2 & m2) ^ v2)) break;
+        /* Leads are E0..EF now, continuation bytes 80..BF; E0 and ED are out.
+         * In w ^ E0.. (and w ^ ED..) leads are below 16 and continuation bytes
+         * at least 0x40: a byte minus 1 has its high bit set only for a 0. */
+        uint64_t bad = ((w0 ^ (ONES * 0xE0)) - ONES) | ((w0 ^ (ONES * 0xED)) - ONES) |
+                       ((w1 ^ (ONES * 0xE0)) - ONES) | ((w1 ^ (ONES * 0xED)) - ONES) |
+                       ((w2 ^ (ONES * 0xE0)) - ONES) | ((w2 ^ (ONES * 0xED)) - ONES);
+        if (bad & HIGHS) break;
+    }
+    return j;
+}
+
 /* Length of the longest valid UTF-8 prefix of in[0..len); *has_cr tells
- * whether that prefix holds a CR. No stores: this is the fast path. */
-static size_t utf8_valid_prefix(const unsigned char *in, size_t len, bool *has_cr)
+ * whether that prefix holds a CR, *has_ctrl whether it holds a NUL or a C0
+ * control other than \t \n \v \f \r (what scan_bytes counts). No stores:
+ * this is the fast path. */
+static size_t utf8_valid_prefix(const unsigned char *in, size_t len, bool *has_cr, bool *has_ctrl)
 {
     size_t i = 0;
-    bool cr = false;
+    bool cr = false, ctrl = false;
     while (i < len) {
         unsigned char c = in[i];
         if (c < 0x80) {
             /* an ASCII run, 8 bytes at a time */
             cr |= c == '\r';
+            ctrl |= is_bad_ctrl(c);
             i++;
             while (i + 8 <= len) {
                 uint64_t w;
                 memcpy(&w, in + i, 8);
                 if (w & HIGHS) break;
-                cr |= HAS_ZERO(w ^ (ONES * '\r'));
+                if (HAS_LESS(w, 0x20)) { /* a line end, or a control character */
+                    cr |= HAS_ZERO(w ^ (ONES * '\r'));
+                    ctrl |= HAS_LESS(w, '\t') || HAS_BETWEEN(w, '\r', 0x20);
+                }
                 i += 8;
             }
             continue;
         }
         /* the common case of CJK text: a run of 3-byte sequences with leads
-         * E1..EC, EE, EF (no special second-byte ranges), one word each */
+         * E1..EC, EE, EF (no special second-byte ranges), eight at a time,
+         * then one word each */
         if (c >= 0xE1) {
             size_t j = i;
+            j += run3_x8(in + j, len - j);
             while (j + 4 <= len) {
                 uint32_t w = (uint32_t)in[j] | (uint32_t)in[j + 1] << 8 | (uint32_t)in[j + 2] << 16;
                 if ((w & 0xC0C0F0u) != 0x8080E0u || (w & 0xFFu) == 0xE0u || (w & 0xFFu) == 0xEDu) break;
@@ -307,6 +375,7 @@ static size_t utf8_valid_prefix(const unsigned char *in, size_t len, bool *has_c
         i += n;
     }
     *has_cr = cr;
+    *has_ctrl = ctrl;
     return i;
 }
 
@@ -328,24 +397,29 @@ static size_t copy_lines(char *out, const unsigned char *in, size_t len)
     return o;
 }
 
+/* Valid UTF-8 in[0..len) into doc->src: one copy, line ends fixed when it has
+ * a CR. */
+static int utf8_copy(st_doc *doc, const unsigned char *in, size_t len, bool has_cr, st_error *err)
+{
+    char *out = malloc(len + 1);
+    if (!out) return fail(err, ST_ERR_NOMEM, 0, 0, 0, "out of memory (%zu bytes)", len + 1);
+    size_t o = len;
+    if (has_cr) o = copy_lines(out, in, len);
+    else memcpy(out, in, len);
+    out[o] = 0;
+    doc->src = out;
+    doc->src_len = o;
+    return 0;
+}
+
 /* Decode UTF-8 in[0..len) into doc->src; `base` is the input offset of in[0]
  * (after a BOM). CRLF and CR become LF. Returns 0, or -1 with *err filled. */
 static int decode_utf8(st_doc *doc, const unsigned char *in, size_t len, size_t base, bool lossy,
                        const char *suffix, st_error *err)
 {
-    bool has_cr;
-    size_t good = utf8_valid_prefix(in, len, &has_cr);
-    if (good == len) {
-        char *out = malloc(len + 1);
-        if (!out) return fail(err, ST_ERR_NOMEM, 0, 0, 0, "out of memory (%zu bytes)", len + 1);
-        size_t o = len;
-        if (has_cr) o = copy_lines(out, in, len);
-        else memcpy(out, in, len);
-        out[o] = 0;
-        doc->src = out;
-        doc->src_len = o;
-        return 0;
-    }
+    bool has_cr, has_ctrl;
+    size_t good = utf8_valid_prefix(in, len, &has_cr, &has_ctrl);
+    if (good == len) return utf8_copy(doc, in, len, has_cr, err);
     if (!lossy) {
         size_t i = good, sub = 1, line = 0, col = 0;
         unsigned char c = in[i];
@@ -417,41 +491,57 @@ static int decode_utf8(st_doc *doc, const unsigned char *in, size_t len, size_t 
     return 0;
 }
 
-/* Count valid multi-byte UTF-8 sequences and invalid ones in the first MB from
- * the first byte >= 0x80 (returned in *first_high). */
-static void utf8_census(const unsigned char *in, size_t len, size_t *valid, size_t *invalid, size_t *first_high)
+/* When in[0..len) is valid UTF-8 without NUL bytes or control characters
+ * (other than \t \n \v \f \r), copies it into doc->src (*rc: 0, or -1 when
+ * out of memory) and returns true: nothing the binary check or the UTF-8
+ * error paths look at is there. */
+static bool utf8_clean_copy(st_doc *doc, const unsigned char *in, size_t len, int *rc, st_error *err)
 {
-    size_t v = 0, bad = 0, i = 0, fh = len, stop = len;
+    bool has_cr, has_ctrl;
+    if (utf8_valid_prefix(in, len, &has_cr, &has_ctrl) != len || has_ctrl) return false;
+    *rc = utf8_copy(doc, in, len, has_cr, err);
+    return true;
+}
+
+/* Count valid multi-byte UTF-8 sequences and invalid ones in the first MB from
+ * the first byte >= 0x80 (returned in *first_high). With `settle`, it may stop
+ * early, once the rest cannot make valid >= 4 * invalid (the counts then are
+ * partial, and valid < 4 * invalid holds for them too); returns whether it
+ * counted everything. */
+static bool utf8_census(const unsigned char *in, size_t len, bool settle, size_t *valid, size_t *invalid,
+                        size_t *first_high)
+{
+    size_t v = 0, bad = 0, fh = 0;
+    while (fh < len && in[fh] < 0x80) fh++;
+    size_t i = fh, stop = len - fh > (1u << 20) ? fh + (1u << 20) : len;
+    bool complete = true;
     while (i < stop) {
-        if (in[i] < 0x80) {
+        unsigned c = in[i];
+        if (c < 0x80) {
             i++;
             continue;
         }
-        if (fh == len) {
-            fh = i;
-            if (len - fh > (1u << 20)) stop = fh + (1u << 20);
-        }
-        size_t sub = 0, n = utf8_check(in + i, len - i, &sub);
+        size_t sub = 1, n = c - 0xC2u <= 0xF4u - 0xC2u ? utf8_check(in + i, len - i, &sub) : 0;
         if (n) {
             v++;
             i += n;
-        } else {
-            bad++;
-            i += sub;
+            continue;
+        }
+        bad++;
+        i += sub;
+        /* a valid sequence has at least 2 bytes, and starts before `stop` */
+        if (settle && 4 * bad > v + (stop - i) / 2 + 2) {
+            complete = false;
+            break;
         }
     }
     *valid = v;
     *invalid = bad;
     *first_high = fh;
+    return complete;
 }
 
 /* ---- binary data ---- */
-
-static inline bool is_bad_ctrl(uint32_t c)
-{
-    /* C0 controls other than \t \n \v \f \r */
-    return c < 0x20 && !(c >= '\t' && c <= '\r');
-}
 
 typedef struct ctrl_scan {
     bool has_nul;
@@ -746,27 +836,47 @@ typedef struct score_acc {
     size_t chars, nonascii, common, weird, errors, ascii_text;
 } score_acc;
 
+/* What a decoded character counts as in a score (see score_cp). */
+enum score_class { SC_TEXT, SC_CONTROL, SC_COMMON, SC_WEIRD, SC_OTHER, SC_COUNT };
+
+static inline enum score_class score_class_of(const han_set *common, uint32_t c)
+{
+    if (c < 0x80) return c >= 0x20 || (c >= '\t' && c <= '\r') ? SC_TEXT : SC_CONTROL;
+    if (han_has(common, c) || (c >= 0x3000 && c <= 0x303F) || (c >= 0xFF01 && c <= 0xFF5E) ||
+        (c >= 0x2010 && c <= 0x2027) || c == 0xB7 || (c >= 0x2460 && c <= 0x2473))
+        return SC_COMMON;
+    if ((c >= 0x80 && c <= 0x9F) ||     /* C1 controls */
+        (c >= 0x100 && c <= 0x52F) ||   /* Latin extended, IPA, Greek, Cyrillic */
+        (c >= 0x1100 && c <= 0x11FF) || /* Hangul jamo */
+        (c >= 0x2500 && c <= 0x257F) || /* box drawing */
+        (c >= 0x3040 && c <= 0x30FF) || /* kana */
+        (c >= 0x3130 && c <= 0x318F) || (c >= 0xAC00 && c <= 0xD7AF) || /* Hangul */
+        (c >= 0xD800 && c <= 0xF8FF) || /* surrogates, private use */
+        c == 0xFFFD || c >= 0xF0000)
+        return SC_WEIRD;
+    return SC_OTHER;
+}
+
+/* Adds counts per class (the table-driven scorers count classes) to *a. */
+static void score_add_classes(score_acc *a, const size_t n[SC_COUNT])
+{
+    a->chars += n[SC_TEXT] + n[SC_CONTROL] + n[SC_COMMON] + n[SC_WEIRD] + n[SC_OTHER];
+    a->ascii_text += n[SC_TEXT];
+    a->nonascii += n[SC_COMMON] + n[SC_WEIRD] + n[SC_OTHER];
+    a->common += n[SC_COMMON];
+    a->weird += n[SC_CONTROL] + n[SC_WEIRD];
+}
+
 static inline void score_cp(score_acc *a, const han_set *common, uint32_t c)
 {
     a->chars++;
-    if (c < 0x80) {
-        if (c >= 0x20 || (c >= '\t' && c <= '\r')) a->ascii_text++;
-        else a->weird++;
-        return;
+    switch (score_class_of(common, c)) {
+    case SC_TEXT: a->ascii_text++; break;
+    case SC_CONTROL: a->weird++; break;
+    case SC_COMMON: a->nonascii++; a->common++; break;
+    case SC_WEIRD: a->nonascii++; a->weird++; break;
+    default: a->nonascii++; break;
     }
-    a->nonascii++;
-    if (han_has(common, c) || (c >= 0x3000 && c <= 0x303F) || (c >= 0xFF01 && c <= 0xFF5E) ||
-        (c >= 0x2010 && c <= 0x2027) || c == 0xB7 || (c >= 0x2460 && c <= 0x2473))
-        a->common++;
-    else if ((c >= 0x80 && c <= 0x9F) ||     /* C1 controls */
-             (c >= 0x100 && c <= 0x52F) ||   /* Latin extended, IPA, Greek, Cyrillic */
-             (c >= 0x1100 && c <= 0x11FF) || /* Hangul jamo */
-             (c >= 0x2500 && c <= 0x257F) || /* box drawing */
-             (c >= 0x3040 && c <= 0x30FF) || /* kana */
-             (c >= 0x3130 && c <= 0x318F) || (c >= 0xAC00 && c <= 0xD7AF) || /* Hangul */
-             (c >= 0xD800 && c <= 0xF8FF) || /* surrogates, private use */
-             c == 0xFFFD || c >= 0xF0000)
-        a->weird++;
 }
 
 /* Frequent characters raise the score, rare scripts and errors lower it. */
@@ -818,6 +928,371 @@ static void score_icu(const char *name, const char *data, size_t n, bool flush, 
         break;
     }
     ucnv_close(cnv);
+}
+
+/* ---- GB18030 and Big5 from tables ----
+ *
+ * Both are stateless multi-byte encodings over ASCII: a byte below 0x80 is
+ * itself, a lead byte 0x81..0xFE and a trail byte make one character, and
+ * GB18030 also has four-byte sequences (lead, digit, lead, digit). ICU fills a
+ * table of the two-byte pairs once per process, so the characters are ICU's;
+ * four-byte sequences are asked from ICU one at a time (they are rare). For
+ * anything else (bytes ICU rejects, a sequence cut by the end, an unexpected
+ * answer from ICU) the caller falls back to ICU for the whole input: output,
+ * errors and places are ICU's in every case. */
+
+enum { PAIR_LEN_MASK = 0x03, PAIR_CLASS_SHIFT = 2 }; /* meta: UTF-8 length, 0 = not ours */
+
+typedef struct pair_entry {
+    unsigned char utf8[3];
+    uint8_t meta; /* UTF-8 length | score class << PAIR_CLASS_SHIFT */
+} pair_entry;
+
+typedef struct mb_table {
+    bool usable;
+    bool four_byte;              /* GB18030: lead, digit, lead, digit */
+    pair_entry pairs[128 * 256]; /* [(lead - 0x80) << 8 | trail] */
+    uint8_t single[128];         /* bytes 0x80..0xFF that are a character alone: meta */
+    bool lead[128];              /* bytes 0x80..0xFF that start a pair */
+} mb_table;
+
+typedef struct fast_tables {
+    mb_table gb18030, big5;
+    bool utf16_unpaired_fails; /* ICU's UTF-16 converters stop at an unpaired surrogate */
+} fast_tables;
+
+static fast_tables fast;
+static pthread_once_t fast_once = PTHREAD_ONCE_INIT;
+
+/* Table meta of a character, or 0 when the fast paths leave it to ICU: ASCII
+ * (line ends are handled on the byte), surrogates, U+FEFF (dropped at the
+ * start of a text). */
+static uint8_t pair_meta(const han_set *common, uint32_t c)
+{
+    if (c < 0x80 || c > 0xFFFF || (c >= 0xD800 && c <= 0xDFFF) || c == 0xFEFF) return 0;
+    unsigned len = c < 0x800 ? 2 : 3;
+    return (uint8_t)(len | (unsigned)score_class_of(common, c) << PAIR_CLASS_SHIFT);
+}
+
+static void pair_set(pair_entry *e, const han_set *common, uint32_t c)
+{
+    e->meta = pair_meta(common, c);
+    if (c < 0x800) {
+        e->utf8[0] = (unsigned char)(0xC0 | (c >> 6));
+        e->utf8[1] = (unsigned char)(0x80 | (c & 0x3F));
+        e->utf8[2] = 0;
+    } else {
+        e->utf8[0] = (unsigned char)(0xE0 | (c >> 12));
+        e->utf8[1] = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
+        e->utf8[2] = (unsigned char)(0x80 | (c & 0x3F));
+    }
+}
+
+/* ICU's conversion of lead+trails[k] for each k, in one call per row
+ * (restarted after each pair that ICU rejects). A pair is kept when it became
+ * exactly one character. False when ICU answered something this code does not
+ * understand: then the table is not used at all. */
+static bool fill_row(UConverter *cnv, mb_table *t, unsigned lead, const unsigned char *trails, size_t nt,
+                     const han_set *common)
+{
+    char src[2 * 256];
+    UChar out[4 * 256];
+    int32_t offs[4 * 256];
+    int count[256];
+    UChar first[256];
+    for (size_t k = 0; k < nt; k++) {
+        src[2 * k] = (char)lead;
+        src[2 * k + 1] = (char)trails[k];
+        count[k] = 0;
+    }
+    size_t pos = 0, end = 2 * nt;
+    while (pos < end) {
+        UErrorCode e = U_ZERO_ERROR;
+        ucnv_resetToUnicode(cnv);
+        UChar *o = out;
+        const char *s = src + pos;
+        ucnv_toUnicode(cnv, &o, out + sizeof out / sizeof *out, &s, src + end, offs, true, &e);
+        for (size_t j = 0; j < (size_t)(o - out); j++) {
+            if (offs[j] < 0 || (offs[j] & 1)) return false;
+            size_t k = (pos + (size_t)offs[j]) / 2;
+            if (count[k] >= 0 && !count[k]++) first[k] = out[j];
+        }
+        if (U_SUCCESS(e)) break;
+        if (!is_conv_error(e) || s <= src + pos) return false;
+        size_t k = (size_t)(s - src - 1) / 2; /* the pair ICU stopped at */
+        count[k] = -1;
+        pos = 2 * k + 2;
+    }
+    for (size_t k = 0; k < nt; k++) {
+        if (count[k] != 1) continue;
+        pair_entry *e = &t->pairs[(lead - 0x80) << 8 | trails[k]];
+        pair_set(e, common, first[k]);
+        if (e->meta) t->lead[lead - 0x80] = true;
+    }
+    return true;
+}
+
+/* One converter's table; t->usable stays false when anything is off. */
+static void build_table(mb_table *t, const char *name, const unsigned char *trails, size_t nt, bool four_byte,
+                        const han_set *common)
+{
+    UErrorCode e = U_ZERO_ERROR;
+    UConverter *cnv = ucnv_open(name, &e);
+    if (U_FAILURE(e) || !cnv) return;
+    ucnv_setToUCallBack(cnv, UCNV_TO_U_CALLBACK_STOP, NULL, NULL, NULL, &e);
+    bool ok = U_SUCCESS(e) && ucnv_getMaxCharSize(cnv) == (four_byte ? 4 : 2);
+    /* ASCII must be itself */
+    char ascii[128];
+    UChar out[128];
+    for (int b = 0; b < 128; b++) ascii[b] = (char)b;
+    if (ok) {
+        UChar *o = out;
+        const char *s = ascii;
+        ucnv_toUnicode(cnv, &o, out + 128, &s, ascii + 128, NULL, true, &e);
+        ok = U_SUCCESS(e) && o == out + 128;
+        for (int b = 0; ok && b < 128; b++) ok = out[b] == b;
+    }
+    for (unsigned lead = 0x81; ok && lead <= 0xFE; lead++) ok = fill_row(cnv, t, lead, trails, nt, common);
+    /* bytes 0x80..0xFF alone */
+    for (unsigned b = 0x80; ok && b <= 0xFF; b++) {
+        char in = (char)b;
+        UChar *o = out;
+        const char *s = &in;
+        e = U_ZERO_ERROR;
+        ucnv_resetToUnicode(cnv);
+        ucnv_toUnicode(cnv, &o, out + 4, &s, &in + 1, NULL, true, &e);
+        if (U_SUCCESS(e) && o == out + 1 && s == &in + 1) {
+            pair_entry one;
+            pair_set(&one, common, out[0]);
+            t->single[b - 0x80] = one.meta;
+            if (t->lead[b - 0x80]) ok = false; /* not a double-byte encoding as assumed */
+        }
+    }
+    ucnv_close(cnv);
+    t->four_byte = four_byte;
+    t->usable = ok;
+}
+
+/* ICU stops at a lead surrogate followed by a unit that is not a trail. */
+static bool icu_fails_unpaired(const char *name, const char *units)
+{
+    UErrorCode e = U_ZERO_ERROR;
+    UConverter *cnv = ucnv_open(name, &e);
+    if (U_FAILURE(e) || !cnv) return false;
+    ucnv_setToUCallBack(cnv, UCNV_TO_U_CALLBACK_STOP, NULL, NULL, NULL, &e);
+    UChar out[8], *o = out;
+    const char *s = units;
+    e = U_ZERO_ERROR;
+    ucnv_toUnicode(cnv, &o, out + 8, &s, units + 4, NULL, true, &e);
+    ucnv_close(cnv);
+    return is_conv_error(e);
+}
+
+static void build_fast_tables(void)
+{
+    const han_set *common = common_han_set();
+    unsigned char trails[256];
+    size_t nt = 0;
+    for (unsigned b = 0x40; b <= 0xFE; b++)
+        if (b != 0x7F) trails[nt++] = (unsigned char)b;
+    build_table(&fast.gb18030, "gb18030", trails, nt, true, common);
+    nt = 0; /* Big5 trails: 0x40..0x7E, 0xA1..0xFE */
+    for (unsigned b = 0x40; b <= 0xFE; b++)
+        if (b < 0x7F || b > 0xA0) trails[nt++] = (unsigned char)b;
+    build_table(&fast.big5, "Big5", trails, nt, false, common);
+    fast.utf16_unpaired_fails = icu_fails_unpaired("UTF-16LE", "\x00\xD8\x41\x00") &&
+                                icu_fails_unpaired("UTF-16BE", "\xD8\x00\x00\x41");
+}
+
+static const fast_tables *fast_tables_get(void)
+{
+    pthread_once(&fast_once, build_fast_tables);
+    return &fast;
+}
+
+/* ICU for the rare four-byte GB18030 sequences, opened when first needed. */
+typedef struct gb4_conv {
+    UConverter *cnv;
+} gb4_conv;
+
+static void gb4_close(gb4_conv *g)
+{
+    if (g->cnv) ucnv_close(g->cnv);
+    g->cnv = NULL;
+}
+
+static inline bool is_gb4(const unsigned char *p)
+{
+    return p[0] - 0x81u < 0x7Eu && p[1] - 0x30u < 10u && p[2] - 0x81u < 0x7Eu && p[3] - 0x30u < 10u;
+}
+
+/* The character of the four bytes at p, when ICU makes exactly one character
+ * >= U+0080 of them. */
+static bool gb4_char(gb4_conv *g, const unsigned char *p, uint32_t *cp)
+{
+    UErrorCode e = U_ZERO_ERROR;
+    if (!g->cnv) {
+        g->cnv = ucnv_open("gb18030", &e);
+        if (U_FAILURE(e) || !g->cnv) {
+            g->cnv = NULL;
+            return false;
+        }
+        ucnv_setToUCallBack(g->cnv, UCNV_TO_U_CALLBACK_STOP, NULL, NULL, NULL, &e);
+        if (U_FAILURE(e)) return false;
+    }
+    ucnv_resetToUnicode(g->cnv);
+    UChar out[4], *o = out;
+    const char *s = (const char *)p, *lim = s + 4;
+    ucnv_toUnicode(g->cnv, &o, out + 4, &s, lim, NULL, true, &e);
+    if (U_FAILURE(e) || s != lim) return false;
+    uint32_t c;
+    if (o == out + 1 && (out[0] < 0xD800 || out[0] > 0xDFFF)) c = out[0];
+    else if (o == out + 2 && out[0] >= 0xD800 && out[0] <= 0xDBFF && out[1] >= 0xDC00 && out[1] <= 0xDFFF)
+        c = 0x10000 + ((uint32_t)(out[0] - 0xD800) << 10) + (uint32_t)(out[1] - 0xDC00);
+    else return false;
+    if (c < 0x80) return false;
+    *cp = c;
+    return true;
+}
+
+/* Exactly what score_icu would count for data p[0..n) in the table's
+ * encoding; false when that needs ICU. */
+static bool score_table(const mb_table *t, gb4_conv *g4, const unsigned char *p, size_t n, bool flush,
+                        const han_set *common, score_acc *a)
+{
+    size_t cnt[SC_COUNT] = {0};
+    const unsigned char *end = p + n;
+    while (p < end) {
+        unsigned c = *p;
+        if (c < 0x80) {
+            cnt[c >= 0x20 || c - '\t' <= '\r' - '\t' ? SC_TEXT : SC_CONTROL]++;
+            p++;
+            continue;
+        }
+        /* a run of pairs (a byte that is a character alone starts none) */
+        uint8_t m;
+        while (p + 1 < end && (c = *p) >= 0x80 && (m = t->pairs[(c - 0x80) << 8 | p[1]].meta)) {
+            cnt[m >> PAIR_CLASS_SHIFT]++;
+            p += 2;
+        }
+        if (p == end || (c = *p) < 0x80) continue;
+        if ((m = t->single[c - 0x80])) {
+            cnt[m >> PAIR_CLASS_SHIFT]++;
+            p++;
+            continue;
+        }
+        if (p + 1 == end) {
+            if (!flush && t->lead[c - 0x80]) break; /* ICU keeps it for more input */
+            return false;
+        }
+        uint32_t cp;
+        if (t->four_byte && end - p >= 4 && is_gb4(p) && gb4_char(g4, p, &cp)) {
+            cnt[score_class_of(common, cp)]++;
+            p += 4;
+            continue;
+        }
+        return false;
+    }
+    memset(a, 0, sizeof *a);
+    score_add_classes(a, cnt);
+    return true;
+}
+
+static inline unsigned char *put_utf8(unsigned char *p, uint32_t c)
+{
+    if (c < 0x800) {
+        p[0] = (unsigned char)(0xC0 | (c >> 6));
+        p[1] = (unsigned char)(0x80 | (c & 0x3F));
+        return p + 2;
+    }
+    if (c < 0x10000) {
+        p[0] = (unsigned char)(0xE0 | (c >> 12));
+        p[1] = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
+        p[2] = (unsigned char)(0x80 | (c & 0x3F));
+        return p + 3;
+    }
+    return put_4(p, c);
+}
+
+/* GB18030 in[0..len) into doc->src as decode_icu makes it (CRLF and CR as LF,
+ * a U+FEFF at the very start dropped); false, with nothing changed, when the
+ * input needs ICU. */
+static bool decode_gb18030_table(st_doc *doc, const unsigned char *in, size_t len)
+{
+    const mb_table *t = &fast_tables_get()->gb18030;
+    if (!t->usable) return false;
+    /* a pair (2 bytes) becomes at most 3, anything else at most its length;
+     * a 3-byte character is stored as 4 bytes */
+    size_t cap = len + len / 2 + 8;
+    unsigned char *out = malloc(cap);
+    if (!out) return false;
+    unsigned char *o = out;
+    gb4_conv g4 = {0};
+    const unsigned char *p = in, *end = in + len;
+    bool ok = true;
+    while (p < end) {
+        unsigned c = *p;
+        if (c < 0x80) {
+            if (c == '\r') {
+                *o++ = '\n';
+                p++;
+                if (p < end && *p == '\n') p++;
+                continue;
+            }
+            *o++ = (unsigned char)c;
+            p++;
+            /* an ASCII run without CR, 8 bytes at a time */
+            while (end - p >= 8) {
+                uint64_t w;
+                memcpy(&w, p, 8);
+                if ((w & HIGHS) || HAS_ZERO(w ^ (ONES * '\r'))) break;
+                memcpy(o, &w, 8);
+                o += 8;
+                p += 8;
+            }
+            continue;
+        }
+        /* a run of pairs: one table entry each, stored as 4 bytes */
+        const pair_entry *e;
+        while (p + 1 < end && (c = *p) >= 0x80 && (e = &t->pairs[(c - 0x80) << 8 | p[1]])->meta) {
+            memcpy(o, e->utf8, 4);
+            o += e->meta & PAIR_LEN_MASK;
+            p += 2;
+        }
+        if (p == end || *p < 0x80) continue;
+        uint32_t cp;
+        if (end - p >= 4 && is_gb4(p) && gb4_char(&g4, p, &cp)) {
+            if (!(cp == 0xFEFF && p == in)) o = put_utf8(o, cp);
+            p += 4;
+            continue;
+        }
+        ok = false; /* GB18030 singles (none in ICU's table) and errors: ICU */
+        break;
+    }
+    gb4_close(&g4);
+    if (!ok) {
+        free(out);
+        return false;
+    }
+    size_t n = (size_t)(o - out);
+    out[n] = 0;
+    if (cap > n + 4096 && cap / 8 > n / 7) {
+        unsigned char *q = realloc(out, n + 1);
+        if (q) out = q;
+    }
+    doc->src = (char *)out;
+    doc->src_len = n;
+    return true;
+}
+
+/* A lead surrogate followed by a unit that is not a trail, in the UTF-16
+ * units of p[0..n): ICU stops with an error there. */
+static bool utf16_has_unpaired(const unsigned char *p, size_t n, bool be)
+{
+    size_t hi = be ? 0 : 1; /* the byte with the high bits of a unit */
+    for (size_t i = 0; i + 4 <= n; i += 2)
+        if (p[i + hi] - 0xD8u < 4u && p[i + 2 + hi] - 0xDCu >= 4u) return true;
+    return false;
 }
 
 static int confidence_of(double best, double second)
@@ -923,6 +1398,7 @@ static void set_result(st_doc *doc, const char *enc, const char *source, int con
 static int decode_with(st_doc *doc, const char *icu, const char *data, size_t len, size_t base,
                        bool lossy, const char *label, const char *suffix, st_error *err)
 {
+    if (!base && !strcmp(icu, "gb18030") && decode_gb18030_table(doc, (const unsigned char *)data, len)) return 0;
     UErrorCode e = U_ZERO_ERROR;
     UConverter *cnv = ucnv_open(icu, &e);
     if (U_FAILURE(e) || !cnv)
@@ -952,6 +1428,7 @@ static int decode_forced(st_doc *doc, const char *data, size_t len, const char *
     if (!strcmp(canon, "UTF-8")) {
         ucnv_close(cnv);
         size_t skip = len >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3) ? 3 : 0;
+        if (utf8_clean_copy(doc, u + skip, len - skip, &rc, err)) return rc;
         scan_bytes(u + skip, len - skip, skip, false, &cs);
         if ((rc = check_binary(&cs, len, u, true, err))) return rc;
         return decode_utf8(doc, u + skip, len - skip, skip, lossy, "", err);
@@ -975,7 +1452,8 @@ static int decode_forced(st_doc *doc, const char *data, size_t len, const char *
             return rc;
         }
     }
-    rc = decode_icu(doc, cnv, data, len, 0, lossy, label, "; encoding forced", err);
+    if (!strcmp(canon, "gb18030") && decode_gb18030_table(doc, u, len)) rc = 0;
+    else rc = decode_icu(doc, cnv, data, len, 0, lossy, label, "; encoding forced", err);
     ucnv_close(cnv);
     /* stateful encodings (UTF-7, ISO-2022, ...) can spell NUL without a 0 byte */
     const char *nul = rc ? NULL : memchr(doc->src, 0, doc->src_len);
@@ -996,6 +1474,7 @@ static int decode_bom(st_doc *doc, const char *data, size_t len, size_t bom, con
     int rc;
     set_result(doc, enc, "bom", 100);
     if (size == 1) {
+        if (utf8_clean_copy(doc, u + bom, len - bom, &rc, err)) return rc;
         scan_bytes(u + bom, len - bom, bom, false, &cs);
         if ((rc = check_binary(&cs, len, u, true, err))) return rc;
         return decode_utf8(doc, u + bom, len - bom, bom, lossy, "", err);
@@ -1020,16 +1499,22 @@ static int decode_auto(st_doc *doc, const char *data, size_t len, bool lossy, st
     if (len >= 2 && u[0] == 0xFE && u[1] == 0xFF)
         return decode_bom(doc, data, len, 2, "UTF-16BE", 2, true, lossy, err);
 
+    /* the common case: valid UTF-8 without control characters */
+    if (utf8_clean_copy(doc, u, len, &rc, err)) {
+        set_result(doc, "UTF-8", "default", 100);
+        return rc;
+    }
+
     ctrl_scan cs;
     scan_bytes(u, len, 0, false, &cs);
-    han_set common; /* built when needed */
+    const han_set *common = NULL; /* set when needed */
     bool many_ctrl = cs.ctrl >= 3 && cs.ctrl * 100 > len;
     if (cs.has_nul || many_ctrl) {
-        han_set_build(&common, st_common_han);
+        common = common_han_set();
         /* not text, unless it is UTF-16 without a byte order mark */
         bool be;
         int conf;
-        if (detect_utf16(data, len, &common, cs.has_nul ? 0.3 : 0.5, &be, &conf)) {
+        if (detect_utf16(data, len, common, cs.has_nul ? 0.3 : 0.5, &be, &conf)) {
             const char *enc = be ? "UTF-16BE" : "UTF-16LE";
             set_result(doc, enc, "detected", conf);
             scan_units(u, len, 0, 2, be, &cs);
@@ -1050,12 +1535,14 @@ static int decode_auto(st_doc *doc, const char *data, size_t len, bool lossy, st
     /* Invalid UTF-8: broken UTF-8, or another encoding? In GB18030 or Big5 text
      * only about one character in five happens to form a valid UTF-8 sequence. */
     size_t valid, invalid, fh;
-    utf8_census(u, len, &valid, &invalid, &fh);
-    bool broken_utf8 = valid >= 4 * invalid;
+    bool census_done = utf8_census(u, len, true, &valid, &invalid, &fh);
+    bool broken_utf8 = valid >= 4 * invalid; /* exact even when the census stopped early */
     const char *label = NULL, *icu = NULL;
     int conf = 0;
     if (!broken_utf8) {
-        if (!cs.has_nul && !many_ctrl) han_set_build(&common, st_common_han);
+        common = common_han_set();
+        const fast_tables *ft = fast_tables_get();
+        gb4_conv g4 = {0};
         /* score candidates on a sample from the first non-ASCII byte */
         size_t start = fh & ~(size_t)1;
         size_t n = len - start < SAMPLE_BYTES ? len - start : SAMPLE_BYTES;
@@ -1067,7 +1554,11 @@ static int decode_auto(st_doc *doc, const char *data, size_t len, bool lossy, st
         int nc = (len - start) % 2 == 0 ? 4 : 2;
         int best = -1, second = -1;
         for (int k = 0; k < nc; k++) {
-            score_icu(c[k].icu, data + start, n, flush, &common, &c[k].acc);
+            /* an unpaired surrogate is an error: that UTF-16 candidate is out */
+            if (k >= 2 && ft->utf16_unpaired_fails && utf16_has_unpaired(u + start, n, k == 3)) continue;
+            const mb_table *t = k == 0 ? &ft->gb18030 : k == 1 ? &ft->big5 : NULL;
+            if (!(t && t->usable && score_table(t, &g4, u + start, n, flush, common, &c[k].acc)))
+                score_icu(c[k].icu, data + start, n, flush, common, &c[k].acc);
             c[k].score = score_of(&c[k].acc);
             /* BOM-less UTF-16 without ASCII must look very much like Chinese */
             if (k >= 2 && (c[k].acc.errors || c[k].score < 0.5)) continue;
@@ -1078,16 +1569,18 @@ static int decode_auto(st_doc *doc, const char *data, size_t len, bool lossy, st
                 second = k;
             }
         }
+        gb4_close(&g4);
         const candidate *b = &c[best];
         /* Chinese text, or at least clean text with nothing odd in it */
         bool fits = (b->score >= 0.15 || (b->acc.errors == 0 && b->acc.weird == 0 && b->score >= 0));
+        if ((!fits || b->acc.errors) && !census_done) census_done = utf8_census(u, len, false, &valid, &invalid, &fh);
         if ((!fits || b->acc.errors) && valid && valid >= invalid) {
             broken_utf8 = true;
         } else if (fits) {
             label = b->label;
             icu = b->icu;
             conf = confidence_of(b->score, second >= 0 ? c[second].score : 0);
-        } else if (!valid && detect_icu_csd(data + start, n, &common, &label, &conf)) {
+        } else if (!valid && detect_icu_csd(data + start, n, common, &label, &conf)) {
             icu = label; /* not Chinese, but ICU's detector is sure */
         } else {
             broken_utf8 = true;
@@ -1098,6 +1591,7 @@ static int decode_auto(st_doc *doc, const char *data, size_t len, bool lossy, st
             *err = utf8_err;
             return -1;
         }
+        if (!census_done) utf8_census(u, len, false, &valid, &invalid, &fh);
         doc->confidence = valid + invalid ? (int)(100 * valid / (valid + invalid)) : 50;
         return decode_utf8(doc, u, len, 0, true, "", err);
     }

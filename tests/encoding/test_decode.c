@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include <unicode/ucnv.h>
+
 static int failures, checks;
 
 #define CHECK(cond, ...)                                                     \
@@ -531,6 +533,246 @@ static void test_parse_api(void)
     }
 }
 
+/* ---- GB18030 against ICU itself ----
+ * decode.c converts GB18030 from tables (ICU fills them) and falls back to ICU
+ * for anything unusual; random texts of valid and invalid pieces must come out
+ * exactly as a plain ICU conversion: the same text, or an error at the same
+ * byte. */
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+static uint32_t rnd(uint32_t n)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return (uint32_t)(rng_state >> 32) % n;
+}
+
+/* ICU's GB18030 -> UTF-8 with CRLF and CR as LF and a leading U+FEFF dropped
+ * (what decode.c promises); false with *err_off on the first error. */
+static bool gb18030_reference(const char *in, size_t len, buf *out, size_t *err_off)
+{
+    UErrorCode e = U_ZERO_ERROR;
+    UConverter *cnv = ucnv_open("gb18030", &e);
+    ucnv_setToUCallBack(cnv, UCNV_TO_U_CALLBACK_STOP, NULL, NULL, NULL, &e);
+    UChar *u = malloc((2 * len + 4) * sizeof *u), *t = u;
+    const char *s = in;
+    e = U_ZERO_ERROR;
+    ucnv_toUnicode(cnv, &t, u + 2 * len + 4, &s, in + len, NULL, true, &e);
+    bool ok = U_SUCCESS(e);
+    if (!ok) {
+        char bad[32];
+        int8_t bn = sizeof bad;
+        UErrorCode e2 = U_ZERO_ERROR;
+        ucnv_getInvalidChars(cnv, bad, &bn, &e2);
+        *err_off = (size_t)(s - in) - (size_t)bn;
+    }
+    ucnv_close(cnv);
+    out->n = 0;
+    bool cr = false;
+    for (UChar *q = u; ok && q < t; q++) {
+        uint32_t c = *q;
+        if (c >= 0xD800 && c <= 0xDBFF && q + 1 < t) c = 0x10000 + ((c - 0xD800) << 10) + (uint32_t)(*++q - 0xDC00);
+        if (q == u && c == 0xFEFF) continue;
+        if (c == '\n' && cr) {
+            cr = false;
+            continue;
+        }
+        cr = c == '\r';
+        unsigned char x[4];
+        size_t n;
+        if (cr) x[0] = '\n', n = 1;
+        else if (c < 0x80) x[0] = (unsigned char)c, n = 1;
+        else if (c < 0x800) x[0] = (unsigned char)(0xC0 | c >> 6), x[1] = (unsigned char)(0x80 | (c & 0x3F)), n = 2;
+        else if (c < 0x10000)
+            x[0] = (unsigned char)(0xE0 | c >> 12), x[1] = (unsigned char)(0x80 | ((c >> 6) & 0x3F)),
+            x[2] = (unsigned char)(0x80 | (c & 0x3F)), n = 3;
+        else
+            x[0] = (unsigned char)(0xF0 | c >> 18), x[1] = (unsigned char)(0x80 | ((c >> 12) & 0x3F)),
+            x[2] = (unsigned char)(0x80 | ((c >> 6) & 0x3F)), x[3] = (unsigned char)(0x80 | (c & 0x3F)), n = 4;
+        put(out, x, n);
+    }
+    if (!out->p) put(out, "", 0);
+    free(u);
+    return ok;
+}
+
+/* one random piece of GB18030 text, sometimes an invalid one */
+static void put_gb_piece(buf *b, bool allow_bad)
+{
+    unsigned char x[4];
+    uint32_t k = rnd(100);
+    if (k < 30) {
+        x[0] = (unsigned char)(0xB0 + rnd(0x48)), x[1] = (unsigned char)(0xA1 + rnd(0x5E)); /* GB2312 Han */
+        put(b, x, 2);
+    } else if (k < 45) {
+        x[0] = (unsigned char)(0x81 + rnd(0x7E)), x[1] = (unsigned char)(0x40 + rnd(0xBF)); /* any pair */
+        if (x[1] == 0x7F) x[1] = 0x80;
+        put(b, x, 2);
+    } else if (k < 60) {
+        put(b, "ab c.", 1 + rnd(5));
+    } else if (k < 66) {
+        put(b, k & 1 ? "\r\n" : k & 2 ? "\r" : "\n", k & 1 ? 2 : 1);
+    } else if (k < 72) { /* four bytes, BMP: linear index below 39420 */
+        uint32_t v = rnd(39420);
+        x[3] = (unsigned char)(0x30 + v % 10), v /= 10;
+        x[2] = (unsigned char)(0x81 + v % 126), v /= 126;
+        x[1] = (unsigned char)(0x30 + v % 10), v /= 10;
+        x[0] = (unsigned char)(0x81 + v);
+        put(b, x, 4);
+    } else if (k < 76) { /* four bytes, supplementary planes from 90 30 81 30 */
+        uint32_t v = rnd(0x100000);
+        x[3] = (unsigned char)(0x30 + v % 10), v /= 10;
+        x[2] = (unsigned char)(0x81 + v % 126), v /= 126;
+        x[1] = (unsigned char)(0x30 + v % 10), v /= 10;
+        x[0] = (unsigned char)(0x90 + v);
+        put(b, x, 4);
+    } else if (k < 78) {
+        put(b, "\x84\x31\x95\x33", 4); /* U+FEFF */
+    } else if (!allow_bad) {
+        put(b, "\xd6\xd0", 2);
+    } else if (k < 82) {
+        put(b, k & 1 ? "\x80" : "\xff", 1);
+    } else if (k < 86) {
+        x[0] = (unsigned char)(0x81 + rnd(0x7E)), x[1] = (unsigned char)rnd(0x40); /* lead + low byte */
+        if (!x[1]) x[1] = ' ';
+        put(b, x, 2);
+    } else if (k < 90) {
+        put(b, "\x84\x31\xA5\x30", 4); /* four bytes beyond the BMP table */
+    } else if (k < 94) {
+        x[0] = (unsigned char)(0x81 + rnd(0x7E)), x[1] = (unsigned char)(0x30 + rnd(10)), x[2] = 'z'; /* cut four-byte */
+        put(b, x, 3);
+    } else {
+        put(b, "\xE3\x32\x9A\x36", 4); /* beyond U+10FFFF */
+    }
+}
+
+static void test_gb18030_vs_icu(void)
+{
+    buf in = {0}, want = {0};
+    int bad_runs = 0, good_runs = 0;
+    for (int round = 0; round < 400; round++) {
+        in.n = 0;
+        bool allow_bad = round % 4 == 3;
+        size_t pieces = 1 + rnd(round < 200 ? 40 : 3000);
+        for (size_t i = 0; i < pieces; i++) put_gb_piece(&in, allow_bad && rnd(pieces) == 0);
+        if (round % 7 == 0 && in.n > 1) in.n--; /* cut at the end */
+        size_t want_off = 0;
+        bool ok = gb18030_reference(in.p, in.n, &want, &want_off);
+        for (int lossy = 0; lossy < 2; lossy++) {
+            run r = dec(in.p, in.n, "gb18030", lossy);
+            if (ok) {
+                good_runs++;
+                CHECK(r.rc == 0 && r.doc->src_len == want.n && !memcmp(r.doc->src, want.p, want.n) &&
+                          !r.doc->src[r.doc->src_len],
+                      "gb18030 round %d: text differs from ICU's (%s)", round, r.rc ? r.err.message : "");
+            } else if (!lossy) {
+                bad_runs++;
+                CHECK(r.rc != 0 && r.err.byte_offset == want_off, "gb18030 round %d: error at %zu, ICU at %zu (%s)",
+                      round, r.rc ? r.err.byte_offset : 0, want_off, r.err.message);
+            } else {
+                CHECK(r.rc == 0 && r.doc->diag_count > 0, "gb18030 round %d: lossy without a diagnostic", round);
+            }
+            done(&r);
+        }
+    }
+    CHECK(good_runs > 200 && bad_runs > 20, "gb18030 vs icu: %d good, %d bad inputs", good_runs, bad_runs);
+    free(in.p);
+    free(want.p);
+}
+
+/* ---- UTF-8 validation against a plain reference ----
+ * decode.c checks long runs of 3-byte sequences eight at a time; defects at
+ * any place in such runs must be found at the same byte as a byte-by-byte
+ * check finds them. */
+static size_t utf8_reference_prefix(const unsigned char *s, size_t n)
+{
+    size_t i = 0;
+    while (i < n) {
+        unsigned c = s[i];
+        size_t need;
+        uint32_t cp, min;
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        if (c >= 0xC2 && c <= 0xDF) need = 1, min = 0x80, cp = c & 0x1F;
+        else if (c >= 0xE0 && c <= 0xEF) need = 2, min = 0x800, cp = c & 0x0F;
+        else if (c >= 0xF0 && c <= 0xF4) need = 3, min = 0x10000, cp = c & 0x07;
+        else return i;
+        if (i + need >= n) return i; /* cut by the end */
+        for (size_t k = 1; k <= need; k++) {
+            if ((s[i + k] & 0xC0) != 0x80) return i;
+            cp = cp << 6 | (s[i + k] & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
+        i += need + 1;
+    }
+    return n;
+}
+
+static void put_utf8_piece(buf *b)
+{
+    static const char *const pieces[] = {"中", "文", "，", "。", "党", "\xEE\x80\x80", "\xEF\xBF\xBD", "\xE0\xA0\x80",
+                                         "\xED\x9F\xBF", "é", "𠀀", "a", "1", "\n", "\r\n", "\t"};
+    uint32_t k = rnd(100);
+    if (k < 80) put(b, pieces[rnd(5)], 3); /* long runs of common CJK */
+    else puts_(b, pieces[rnd(sizeof pieces / sizeof *pieces)]);
+}
+
+static void test_utf8_runs(void)
+{
+    static const char *const defects[] = {"\xE0\x80\x80", "\xED\xA0\x80", "\xE4\xB8", "\xE4\x38\xAD", "\xC0\xAF",
+                                          "\xF5\x80\x80\x80", "\x80", "\xFF", "\xE4\xB8\xE4", "\xF4\x90\x80\x80"};
+    buf b = {0};
+    int found = 0;
+    for (int round = 0; round < 600; round++) {
+        b.n = 0;
+        size_t pieces = 1 + rnd(round < 300 ? 60 : 2000);
+        for (size_t i = 0; i < pieces; i++) put_utf8_piece(&b);
+        if (round % 3 == 0) { /* a defect somewhere */
+            size_t at = rnd((uint32_t)b.n + 1);
+            const char *d = defects[rnd(sizeof defects / sizeof *defects)];
+            buf t = {0};
+            put(&t, b.p, at);
+            puts_(&t, d);
+            put(&t, b.p + at, b.n - at);
+            free(b.p);
+            b = t;
+        }
+        if (round % 5 == 1) put(&b, "\x01", 1); /* a stray control character */
+        if (round % 7 == 2 && b.n) b.n -= 1 + rnd((uint32_t)(b.n < 3 ? b.n : 3)); /* cut at the end */
+        size_t good = utf8_reference_prefix((const unsigned char *)b.p, b.n);
+        run r = dec(b.p, b.n, "UTF-8", 0);
+        if (good == b.n) {
+            buf want = {0};
+            put(&want, "", 0);
+            for (size_t i = 0; i < b.n; i++) {
+                if (b.p[i] == '\r') {
+                    put(&want, "\n", 1);
+                    if (i + 1 < b.n && b.p[i + 1] == '\n') i++;
+                } else {
+                    put(&want, b.p + i, 1);
+                }
+            }
+            CHECK(r.rc == 0 && r.doc->src_len == want.n && !memcmp(r.doc->src, want.p, want.n),
+                  "utf-8 round %d: valid text not kept (%s)", round, r.rc ? r.err.message : "");
+            done(&r);
+            r = dec(b.p, b.n, NULL, 0);
+            CHECK(r.rc == 0 && !strcmp(r.doc->encoding, "UTF-8") && r.doc->src_len == want.n,
+                  "utf-8 round %d: detected %s", round, r.rc ? r.err.message : r.doc->encoding);
+            free(want.p);
+        } else {
+            found++;
+            CHECK(r.rc != 0 && r.err.status == ST_ERR_DECODE && r.err.byte_offset == good,
+                  "utf-8 round %d: error at %zu, want %zu (%s)", round, r.rc ? r.err.byte_offset : 0, good,
+                  r.err.message);
+        }
+        done(&r);
+    }
+    CHECK(found > 100, "utf-8 runs: only %d invalid inputs", found);
+    free(b.p);
+}
+
 /* two threads decoding at once get the same results */
 static void *thread_main(void *arg)
 {
@@ -560,10 +802,12 @@ int main(void)
 {
     test_utf8();
     test_utf8_errors();
+    test_utf8_runs();
     test_lossy();
     test_utf16();
     test_legacy();
     test_forced();
+    test_gb18030_vs_icu();
     test_binary();
     test_parse_api();
     test_threads();
