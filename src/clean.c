@@ -91,23 +91,20 @@ void st_clean_fill_flags(uint8_t *cjk)
     st_fill_flag(cjk, "整原出首独", ST_CF_CREDIT);
 }
 
-/* Is the text in traditional script? Counts the characters of the two lists
- * until 4096 of them are seen. */
-static bool st_is_traditional_text(const st_doc *doc, const st_rules *r)
+/* Is the text in traditional script? Of the first 4096 characters of the
+ * two lists (U+4000..U+9FFF, as 3-byte sequences led by E4..E9), at least 2
+ * and three times as many as the simplified ones are traditional. The scan
+ * counts them on its way (st_scan_text: the working copy has the same
+ * characters in the same order, only line breaks and blanks differ), so the
+ * text is not walked once more for this. */
+#define ST_SCRIPT_CAP 4096u
+/* The count is packed: listed characters in the low 16 bits, traditional
+ * ones in the high 16 bits; indexed by flags & (ST_CF_TRAD | ST_CF_SIMP). */
+static const uint32_t st_script_step[4] = {0, 0x10001u, 0x1u, 0x10002u};
+
+static bool st_script_is_traditional(uint32_t script)
 {
-    const unsigned char *s = (const unsigned char *)doc->src;
-    size_t n = doc->src_len, trad = 0, simp = 0;
-    for (size_t i = 0; i + 2 < n && trad + simp < 4096;) {
-        if ((unsigned char)(s[i] - 0xE4) > 5) {
-            i++;
-            continue;
-        }
-        uint32_t cp = ((uint32_t)(s[i] & 0x0F) << 12) | ((uint32_t)(s[i + 1] & 0x3F) << 6) | (uint32_t)(s[i + 2] & 0x3F);
-        uint8_t f = r->cjk[cp - ST_CJK_BASE];
-        trad += (f & ST_CF_TRAD) != 0;
-        simp += (f & ST_CF_SIMP) != 0;
-        i += 3;
-    }
+    uint32_t listed = script & 0xFFFFu, trad = script >> 16, simp = listed - trad;
     return trad >= 2 && trad >= 3 * simp;
 }
 
@@ -160,12 +157,10 @@ static void st_build_t2s(void)
 }
 
 /* The simplified copy of a traditional text, or NULL. */
-static char *st_simplified_copy(const st_doc *doc)
+static char *st_simplified_copy(const char *s, size_t n)
 {
     pthread_once(&st_t2s_once, st_build_t2s);
     if (!st_t2s) return NULL;
-    const char *s = doc->src;
-    size_t n = doc->src_len;
     char *o = malloc(n + 1);
     if (!o) abort();
     memcpy(o, s, n + 1);
@@ -850,6 +845,7 @@ typedef struct st_scan {
     st_hit *hits;
     size_t hit_count, hit_cap;
     size_t *last_line; /* per rule: line of its last hit */
+    uint32_t script;   /* traditional-script count (st_script_step) */
 } st_scan;
 
 /* Site-ish words of a watermark phrase. A watermark names a site and what it
@@ -1088,6 +1084,8 @@ static void st_scan_text(st_doc *doc, const st_rules *r, st_scan *sc, bool want_
     if (want_noise) mask |= ST_CF_SITE | ST_CF_CREDIT;
     if (triggers) mask |= ST_CF_TRIG;
     const uint8_t *flags = r->cjk;
+    _Static_assert(ST_CF_TRAD == 1 && ST_CF_SIMP == 2, "st_script_step is indexed by these flags");
+    uint32_t script = 0, script_mask = ST_CF_TRAD | ST_CF_SIMP;
     /* a delimiter of dlen bytes at pos; a line end has dlen 0 (a removal
      * never takes the \n) and the next clause starts after it */
 #define ST_DELIM(pos, dlen, kind)                                                                       \
@@ -1104,7 +1102,9 @@ static void st_scan_text(st_doc *doc, const st_rules *r, st_scan *sc, bool want_
             unsigned char c = (unsigned char)s[i];
             if ((unsigned char)(c - 0xE4) > 5) break;
             uint32_t cp = ((uint32_t)(c & 0x0F) << 12) | ((uint32_t)(s[i + 1] & 0x3F) << 6) | (uint32_t)(s[i + 2] & 0x3F);
-            uint8_t f = flags[cp - ST_CJK_BASE] & mask;
+            uint8_t all = flags[cp - ST_CJK_BASE], f = all & mask;
+            script += st_script_step[all & script_mask];
+            if ((script & 0xFFFFu) >= ST_SCRIPT_CAP) script_mask = 0;
             if (f) {
                 if (f & ST_CF_TRIG) st_trigger(sc, r, s, n, i, cp, line_start);
                 if (f & ST_CF_SITE) {
@@ -1211,6 +1211,7 @@ static void st_scan_text(st_doc *doc, const st_rules *r, st_scan *sc, bool want_
     }
     ST_DELIM(n, 0, ST_DELIM_EDGE);
 #undef ST_DELIM
+    sc->script = script;
 }
 
 /* ---- pattern rules ---- */
@@ -1715,34 +1716,66 @@ static void st_map_back(st_doc *doc, const size_t *cuts, size_t ncuts)
     }
 }
 
+static void st_scan_free(st_scan *sc)
+{
+    free(sc->pinyin);
+    free(sc->anchors);
+    free(sc->wm);
+    free(sc->hits);
+    free(sc->last_line);
+    memset(sc, 0, sizeof *sc);
+}
+
+/* Makes the working copy of doc->src (see "layout"; doc->src becomes the copy
+ * when one is needed) and scans it. */
+static void st_prepare_and_scan(st_doc *doc, const st_rules *rules, st_scan *sc, bool keep_noise, char **work,
+                                size_t **cuts, size_t *ncuts)
+{
+    *work = NULL;
+    *cuts = NULL;
+    *ncuts = 0;
+    if (!keep_noise) {
+        st_layout lay;
+        st_layout_detect(doc->src, doc->src_len, &lay);
+        *work = st_layout_copy(doc->src, doc->src_len, &lay, cuts, ncuts);
+        if (*work) {
+            doc->src = *work;
+            doc->src_len -= *ncuts;
+        }
+    }
+    memset(sc, 0, sizeof *sc);
+    if (!keep_noise && rules->rule_count) {
+        sc->last_line = malloc(rules->rule_count * sizeof *sc->last_line);
+        if (!sc->last_line) abort();
+        memset(sc->last_line, 0xFF, rules->rule_count * sizeof *sc->last_line);
+    }
+    st_scan_text(doc, rules, sc, !keep_noise);
+}
+
 int st_clean(st_doc *doc, const st_rules *rules, bool keep_noise)
 {
     if (!rules) rules = st_rules_default();
     if (!rules || !doc->src) return 0;
-    doc->traditional = st_is_traditional_text(doc, rules);
     char *orig = doc->src;
-    size_t orig_len = doc->src_len;
+    size_t orig_len = doc->src_len, censored_before = doc->censored_count;
     char *simp = NULL, *work = NULL;
     size_t *cuts = NULL, ncuts = 0;
-    if (!keep_noise) {
-        /* the working copy (see "layout"): simplified script, lines repaired */
-        if (doc->traditional && (simp = st_simplified_copy(doc)) != NULL) doc->src = simp;
-        st_layout lay;
-        st_layout_detect(doc->src, doc->src_len, &lay);
-        work = st_layout_copy(doc->src, doc->src_len, &lay, &cuts, &ncuts);
-        if (work) {
-            doc->src = work;
-            doc->src_len = orig_len - ncuts;
-        }
-    }
     st_scan sc;
-    memset(&sc, 0, sizeof sc);
-    if (!keep_noise && rules->rule_count) {
-        sc.last_line = malloc(rules->rule_count * sizeof *sc.last_line);
-        if (!sc.last_line) abort();
-        memset(sc.last_line, 0xFF, rules->rule_count * sizeof *sc.last_line);
+    /* The scan tells the script too. The rules are written in simplified
+     * script, so a traditional text is read in a simplified copy: it is
+     * scanned once more, in that copy (rare; the copy may even have another
+     * layout: 兩 is not a numeral, 两 is). */
+    st_prepare_and_scan(doc, rules, &sc, keep_noise, &work, &cuts, &ncuts);
+    doc->traditional = st_script_is_traditional(sc.script);
+    if (!keep_noise && doc->traditional && (simp = st_simplified_copy(orig, orig_len)) != NULL) {
+        st_scan_free(&sc);
+        free(work);
+        free(cuts);
+        doc->censored_count = censored_before;
+        doc->src = simp;
+        doc->src_len = orig_len;
+        st_prepare_and_scan(doc, rules, &sc, keep_noise, &work, &cuts, &ncuts);
     }
-    st_scan_text(doc, rules, &sc, !keep_noise);
     if (!keep_noise) {
         st_apply_patterns(doc, rules, &sc);
         st_pinyin(doc, &sc);
@@ -1764,11 +1797,7 @@ int st_clean(st_doc *doc, const st_rules *rules, bool keep_noise)
         st_sort_merge(doc);
         st_filter_censored(doc);
     }
-    free(sc.pinyin);
-    free(sc.anchors);
-    free(sc.wm);
-    free(sc.hits);
-    free(sc.last_line);
+    st_scan_free(&sc);
     doc->src = orig;
     doc->src_len = orig_len;
     if (work) {
