@@ -73,38 +73,47 @@ static const char st_simp_only[] =
     "转辞递遥邓郑钓铃银销铺键锻镜闸阀阔隶显飘饶骗腾闹鲁鲸鸣鸭鹅鹰盐丽";
 
 
-static void st_fill_flag(uint8_t *cjk, const char *s, uint8_t flag)
+/* Sets flag on the characters of s that lie in [lo, hi]. */
+static void st_fill_flag(uint8_t *flags, const char *s, uint8_t flag, uint32_t lo, uint32_t hi)
 {
     size_t len = strlen(s), i = 0, m;
     while (i < len) {
         uint32_t c = st_utf8_next(s + i, len - i, &m);
-        if (c >= ST_CJK_BASE && c < ST_CJK_BASE + ST_CJK_TABLE) cjk[c - ST_CJK_BASE] |= flag;
+        if (c >= lo && c <= hi && c < ST_CHAR_FLAGS) flags[c] |= flag;
         i += m;
     }
 }
 
-void st_clean_fill_flags(uint8_t *cjk)
+void st_clean_fill_flags(uint8_t *flags)
 {
-    st_fill_flag(cjk, st_trad_only, ST_CF_TRAD);
-    st_fill_flag(cjk, st_simp_only, ST_CF_SIMP);
-    st_fill_flag(cjk, "网库铺", ST_CF_SITE);
-    st_fill_flag(cjk, "整原出首独", ST_CF_CREDIT);
+    /* the script test counts characters with lead bytes E4..E9 only */
+    st_fill_flag(flags, st_trad_only, ST_CF_TRAD, 0x4000, 0x9FFF);
+    st_fill_flag(flags, st_simp_only, ST_CF_SIMP, 0x4000, 0x9FFF);
+    st_fill_flag(flags, "网库铺", ST_CF_SITE, 0, 0xFFFF);
+    st_fill_flag(flags, "整原出首独", ST_CF_CREDIT, 0, 0xFFFF);
+    /* what the scan acts on in its switch over 3-byte characters */
+    st_fill_flag(flags, "，、。；：！？（Ｘｘ＿＊", ST_CF_PUNCT, 0x800, 0xFFFF);
 }
 
-/* Is the text in traditional script? Of the first 4096 characters of the
- * two lists (U+4000..U+9FFF, as 3-byte sequences led by E4..E9), at least 2
- * and three times as many as the simplified ones are traditional. The scan
- * counts them on its way (st_scan_text: the working copy has the same
- * characters in the same order, only line breaks and blanks differ), so the
- * text is not walked once more for this. */
-#define ST_SCRIPT_CAP 4096u
-/* The count is packed: listed characters in the low 16 bits, traditional
- * ones in the high 16 bits; indexed by flags & (ST_CF_TRAD | ST_CF_SIMP). */
-static const uint32_t st_script_step[4] = {0, 0x10001u, 0x1u, 0x10002u};
-
-static bool st_script_is_traditional(uint32_t script)
+/* Is the text in traditional script? Counts the characters of the two lists
+ * until 4096 of them are seen. Only a text with at least two traditional
+ * characters can be, and the scan tells which ones have (st_scan.trad_seen),
+ * so most texts are not walked for this. */
+static bool st_is_traditional_text(const char *text, size_t n, const st_rules *r)
 {
-    uint32_t listed = script & 0xFFFFu, trad = script >> 16, simp = listed - trad;
+    const unsigned char *s = (const unsigned char *)text;
+    size_t trad = 0, simp = 0;
+    for (size_t i = 0; i + 2 < n && trad + simp < 4096;) {
+        if ((unsigned char)(s[i] - 0xE4) > 5) {
+            i++;
+            continue;
+        }
+        uint32_t cp = ((uint32_t)(s[i] & 0x0F) << 12) | ((uint32_t)(s[i + 1] & 0x3F) << 6) | (uint32_t)(s[i + 2] & 0x3F);
+        uint8_t f = r->chars[cp];
+        trad += (f & ST_CF_TRAD) != 0;
+        simp += (f & ST_CF_SIMP) != 0;
+        i += 3;
+    }
     return trad >= 2 && trad >= 3 * simp;
 }
 
@@ -845,7 +854,7 @@ typedef struct st_scan {
     st_hit *hits;
     size_t hit_count, hit_cap;
     size_t *last_line; /* per rule: line of its last hit */
-    uint32_t script;   /* traditional-script count (st_script_step) */
+    size_t trad_seen;  /* traditional characters seen, counted up to 2 */
 } st_scan;
 
 /* Site-ish words of a watermark phrase. A watermark names a site and what it
@@ -1035,15 +1044,14 @@ static size_t st_placeholder_run(st_doc *doc, size_t i, const char *ch, size_t w
  * starting at ls. */
 static void st_trigger(st_scan *sc, const st_rules *r, const char *s, size_t n, size_t i, uint32_t cp, size_t ls)
 {
-    size_t lo = 0, hi = r->lit_count;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (r->lits[mid].first < cp) lo = mid + 1;
-        else hi = mid;
-    }
-    for (; lo < r->lit_count && r->lits[lo].first == cp; lo++) {
+    size_t lo, hi = st_lits_of(r, cp, &lo);
+    for (; lo < hi; lo++) {
         const st_literal *l = &r->lits[lo];
-        if (sc->last_line[l->rule] == ls || l->len > n - i || memcmp(s + i, l->bytes, l->len) != 0) continue;
+        /* the text at i starts with cp in its UTF-8 form (src is valid
+         * UTF-8), so only the rest of the literal is compared */
+        size_t k = l->first_len;
+        if (sc->last_line[l->rule] == ls || l->len > n - i || memcmp(s + i + k, l->bytes + k, l->len - k) != 0)
+            continue;
         sc->last_line[l->rule] = ls;
         st_hit *h = ST_PUSH(sc->hits, sc->hit_count, sc->hit_cap);
         h->rule = l->rule;
@@ -1070,148 +1078,167 @@ static bool st_credit_second(uint32_t cp, const char *p)
     }
 }
 
-static void st_scan_text(st_doc *doc, const st_rules *r, st_scan *sc, bool want_noise)
-{
-    const char *s = doc->src;
-    size_t n = doc->src_len, i = 0, line_start = 0;
+/* The state of the scan, shared by its out-of-line parts so that the loop
+ * over plain characters keeps everything it needs in registers. */
+typedef struct st_scanner {
+    st_doc *doc;
+    const st_rules *r;
+    st_scan *sc;
+    const char *s;
+    size_t n;
+    size_t line_start;
     /* the current clause starts after the last delimiter; site tells whether
      * it has a character of a site name (网 库 铺, www, .com) */
-    size_t clause_start = 0, pre_s = 0;
-    uint8_t pre_kind = ST_DELIM_EDGE;
-    bool site = false;
-    bool triggers = want_noise && r->lit_count > 0;
-    uint8_t mask = 0;
-    if (want_noise) mask |= ST_CF_SITE | ST_CF_CREDIT;
-    if (triggers) mask |= ST_CF_TRIG;
-    const uint8_t *flags = r->cjk;
-    _Static_assert(ST_CF_TRAD == 1 && ST_CF_SIMP == 2, "st_script_step is indexed by these flags");
-    uint32_t script = 0, script_mask = ST_CF_TRAD | ST_CF_SIMP;
-    /* a delimiter of dlen bytes at pos; a line end has dlen 0 (a removal
-     * never takes the \n) and the next clause starts after it */
-#define ST_DELIM(pos, dlen, kind)                                                                       \
-    do {                                                                                                \
-        if (want_noise) st_clause(sc, s, clause_start, (pos), pre_s, pre_kind, (pos) + (dlen), (kind), site); \
-        clause_start = (pos) + ((kind) == ST_DELIM_EDGE ? 1 : (dlen));                                  \
-        pre_s = (pos);                                                                                  \
-        pre_kind = (kind);                                                                              \
-        site = false;                                                                                   \
-    } while (0)
-    while (i < n) {
-        /* fast path: ideographs U+4000..U+9FFF, one table look-up each */
-        while (i + 2 < n) {
-            unsigned char c = (unsigned char)s[i];
-            if ((unsigned char)(c - 0xE4) > 5) break;
-            uint32_t cp = ((uint32_t)(c & 0x0F) << 12) | ((uint32_t)(s[i + 1] & 0x3F) << 6) | (uint32_t)(s[i + 2] & 0x3F);
-            uint8_t all = flags[cp - ST_CJK_BASE], f = all & mask;
-            script += st_script_step[all & script_mask];
-            if ((script & 0xFFFFu) >= ST_SCRIPT_CAP) script_mask = 0;
-            if (f) {
-                if (f & ST_CF_TRIG) st_trigger(sc, r, s, n, i, cp, line_start);
-                if (f & ST_CF_SITE) {
-                    site = true;
-                    /* 网 after 文 稿 材 …: a site's name may end here */
-                    if (cp == 0x7F51 && i >= 3 && memmem(st_wm_net_before, sizeof st_wm_net_before - 1, s + i - 3, 3) &&
-                        ((unsigned char)s[i - 3] & 0xC0) != 0x80) {
-                        st_anchor *an = ST_PUSH(sc->anchors, sc->anchor_count, sc->anchor_cap);
-                        an->pos = i;
-                        an->len = 3;
-                        an->credit = false;
-                    }
-                }
-                if ((f & ST_CF_CREDIT) && i + 6 <= n && st_credit_second(cp, s + i + 3)) {
-                    st_anchor *an = ST_PUSH(sc->anchors, sc->anchor_count, sc->anchor_cap);
-                    an->pos = i;
-                    an->len = 6;
-                    an->credit = true;
-                }
-            }
-            i += 3;
+    size_t clause_start, pre_s;
+    uint8_t pre_kind;
+    bool site;
+    bool want_noise, triggers;
+    uint8_t mask; /* the flags the scan acts on */
+} st_scanner;
+
+/* A delimiter of dlen bytes at pos; a line end has dlen 0 (a removal never
+ * takes the \n) and the next clause starts after it. */
+static inline void st_delim(st_scanner *z, size_t pos, size_t dlen, uint8_t kind)
+{
+    if (z->want_noise)
+        st_clause(z->sc, z->s, z->clause_start, pos, z->pre_s, z->pre_kind, pos + dlen, kind, z->site);
+    z->clause_start = pos + (kind == ST_DELIM_EDGE ? 1 : dlen);
+    z->pre_s = pos;
+    z->pre_kind = kind;
+    z->site = false;
+}
+
+/* A 3-byte character cp at i with flags f (under the scan's mask); returns
+ * where the scan goes on. */
+static __attribute__((noinline)) size_t st_scan_flagged(st_scanner *z, size_t i, uint32_t cp, uint8_t f)
+{
+    st_scan *sc = z->sc;
+    const char *s = z->s;
+    size_t n = z->n;
+    if ((f & ST_CF_TRAD) && ++sc->trad_seen == 2) z->mask &= (uint8_t)~ST_CF_TRAD;
+    if (f & ST_CF_TRIG) st_trigger(sc, z->r, s, n, i, cp, z->line_start);
+    if (f & ST_CF_SITE) {
+        z->site = true;
+        /* 网 after 文 稿 材 …: a site's name may end here */
+        if (cp == 0x7F51 && i >= 3 && memmem(st_wm_net_before, sizeof st_wm_net_before - 1, s + i - 3, 3) &&
+            ((unsigned char)s[i - 3] & 0xC0) != 0x80) {
+            st_anchor *an = ST_PUSH(sc->anchors, sc->anchor_count, sc->anchor_cap);
+            an->pos = i;
+            an->len = 3;
+            an->credit = false;
         }
-        if (i >= n) break;
-        unsigned char c = (unsigned char)s[i];
-        if (c < 0x80) {
-            if (st_is_ascii_alpha(c)) {
-                size_t j = i + 1;
-                while (j < n && st_is_ascii_alpha((unsigned char)s[j])) j++;
-                for (size_t p = i; p < j; p++) {
-                    if ((s[p] | 0x20) == 'w') site = true;
-                    if (triggers && st_trig(r, (unsigned char)s[p])) st_trigger(sc, r, s, n, p, (unsigned char)s[p], line_start);
-                }
-                st_censor_letters(doc, r, i, j);
-                i = j;
-                continue;
-            }
-            if (triggers && st_trig(r, c)) st_trigger(sc, r, s, n, i, c, line_start);
-            switch (c) {
-            case '\n':
-                ST_DELIM(i, 0, ST_DELIM_EDGE);
-                line_start = i + 1;
-                break;
-            case ',': ST_DELIM(i, 1, ST_DELIM_COMMA); break;
-            case ';': case '!': case '?': ST_DELIM(i, 1, ST_DELIM_STOP); break;
-            case '.': site = true; break;
-            case '(':
-                if (want_noise) {
-                    size_t e = st_take_pinyin(sc, s, n, i, 1);
-                    if (e) {
-                        i = e;
-                        continue;
-                    }
-                }
-                break;
-            case '*': i = st_placeholder_run(doc, i, "*", 1, 2); continue;
-            case '_': i = st_placeholder_run(doc, i, "_", 1, 2); continue;
-            default: break;
-            }
-            i++;
-            continue;
-        }
-        if (c >= 0xE0 && c < 0xF0 && i + 2 < n) {
-            uint32_t cp = ((uint32_t)(c & 0x0F) << 12) | ((uint32_t)(s[i + 1] & 0x3F) << 6) | (uint32_t)(s[i + 2] & 0x3F);
-            if (triggers && st_trig(r, cp)) st_trigger(sc, r, s, n, i, cp, line_start);
-            switch (cp) {
-            case 0xFF0C: case 0x3001: ST_DELIM(i, 3, ST_DELIM_COMMA); break;    /* ，、 */
-            case 0x3002: case 0xFF1B: case 0xFF1A: case 0xFF01: case 0xFF1F:  /* 。；：！？ */
-                ST_DELIM(i, 3, ST_DELIM_STOP);
-                break;
-            case 0xFF08: /* （ */
-                if (want_noise) {
-                    size_t e = st_take_pinyin(sc, s, n, i, 3);
-                    if (e) {
-                        i = e;
-                        continue;
-                    }
-                }
-                break;
-            case 0xFF38: i = st_placeholder_run(doc, i, "\xEF\xBC\xB8", 3, 1); continue; /* Ｘ */
-            case 0xFF58: i = st_placeholder_run(doc, i, "\xEF\xBD\x98", 3, 1); continue; /* ｘ */
-            case 0xFF3F: i = st_placeholder_run(doc, i, "\xEF\xBC\xBF", 3, 2); continue; /* ＿ */
-            case 0xFF0A: i = st_placeholder_run(doc, i, "\xEF\xBC\x8A", 3, 2); continue; /* ＊ */
-            default: break;
-            }
-            i += 3;
-            continue;
-        }
-        if (c >= 0xC0 && c < 0xE0 && i + 1 < n) {
-            uint32_t cp = ((uint32_t)(c & 0x1F) << 6) | (uint32_t)(s[i + 1] & 0x3F);
-            if (triggers && st_trig(r, cp)) st_trigger(sc, r, s, n, i, cp, line_start);
-            if (cp == 0xD7) { /* × */
-                size_t j = i;
-                while (j + 2 <= n && (unsigned char)s[j] == 0xC3 && (unsigned char)s[j + 1] == 0x97) j += 2;
-                bool by_digit = (i > 0 && st_is_ascii_digit((unsigned char)s[i - 1])) ||
-                                (j < n && st_is_ascii_digit((unsigned char)s[j]));
-                if (!by_digit) st_push_censor(doc, i, j, NULL);
-                i = j;
-                continue;
-            }
-            i += 2;
-            continue;
-        }
-        i += c >= 0xF0 ? 4 : 1;
     }
-    ST_DELIM(n, 0, ST_DELIM_EDGE);
-#undef ST_DELIM
-    sc->script = script;
+    if ((f & ST_CF_CREDIT) && i + 6 <= n && st_credit_second(cp, s + i + 3)) {
+        st_anchor *an = ST_PUSH(sc->anchors, sc->anchor_count, sc->anchor_cap);
+        an->pos = i;
+        an->len = 6;
+        an->credit = true;
+    }
+    if (f & ST_CF_PUNCT) {
+        switch (cp) {
+        case 0xFF0C: case 0x3001: st_delim(z, i, 3, ST_DELIM_COMMA); break;   /* ，、 */
+        case 0x3002: case 0xFF1B: case 0xFF1A: case 0xFF01: case 0xFF1F: /* 。；：！？ */
+            st_delim(z, i, 3, ST_DELIM_STOP);
+            break;
+        case 0xFF08: /* （ */
+            if (z->want_noise) {
+                size_t e = st_take_pinyin(sc, s, n, i, 3);
+                if (e) return e;
+            }
+            break;
+        case 0xFF38: return st_placeholder_run(z->doc, i, "\xEF\xBC\xB8", 3, 1); /* Ｘ */
+        case 0xFF58: return st_placeholder_run(z->doc, i, "\xEF\xBD\x98", 3, 1); /* ｘ */
+        case 0xFF3F: return st_placeholder_run(z->doc, i, "\xEF\xBC\xBF", 3, 2); /* ＿ */
+        case 0xFF0A: return st_placeholder_run(z->doc, i, "\xEF\xBC\x8A", 3, 2); /* ＊ */
+        default: break;
+        }
+    }
+    return i + 3;
+}
+
+/* A character at i that is not a 3-byte one (ASCII, 2 or 4 bytes), or a
+ * 3-byte lead without room for its character; returns where the scan goes
+ * on. */
+static size_t st_scan_other(st_scanner *z, size_t i)
+{
+    const st_rules *r = z->r;
+    st_scan *sc = z->sc;
+    const char *s = z->s;
+    const unsigned char *u = (const unsigned char *)s;
+    size_t n = z->n;
+    unsigned char c = u[i];
+    if (c < 0x80) {
+        if (st_is_ascii_alpha(c)) {
+            size_t j = i + 1;
+            while (j < n && st_is_ascii_alpha(u[j])) j++;
+            for (size_t p = i; p < j; p++) {
+                if ((u[p] | 0x20) == 'w') z->site = true;
+                if (z->triggers && st_trig(r, u[p])) st_trigger(sc, r, s, n, p, u[p], z->line_start);
+            }
+            st_censor_letters(z->doc, r, i, j);
+            return j;
+        }
+        if (z->triggers && st_trig(r, c)) st_trigger(sc, r, s, n, i, c, z->line_start);
+        switch (c) {
+        case '\n':
+            st_delim(z, i, 0, ST_DELIM_EDGE);
+            z->line_start = i + 1;
+            break;
+        case ',': st_delim(z, i, 1, ST_DELIM_COMMA); break;
+        case ';': case '!': case '?': st_delim(z, i, 1, ST_DELIM_STOP); break;
+        case '.': z->site = true; break;
+        case '(':
+            if (z->want_noise) {
+                size_t e = st_take_pinyin(sc, s, n, i, 1);
+                if (e) return e;
+            }
+            break;
+        case '*': return st_placeholder_run(z->doc, i, "*", 1, 2);
+        case '_': return st_placeholder_run(z->doc, i, "_", 1, 2);
+        default: break;
+        }
+        return i + 1;
+    }
+    if (c >= 0xC0 && c < 0xE0 && i + 1 < n) {
+        uint32_t cp = ((uint32_t)(c & 0x1F) << 6) | (uint32_t)(u[i + 1] & 0x3F);
+        if (z->triggers && st_trig(r, cp)) st_trigger(sc, r, s, n, i, cp, z->line_start);
+        if (cp == 0xD7) { /* × */
+            size_t j = i;
+            while (j + 2 <= n && u[j] == 0xC3 && u[j + 1] == 0x97) j += 2;
+            bool by_digit = (i > 0 && st_is_ascii_digit(u[i - 1])) || (j < n && st_is_ascii_digit(u[j]));
+            if (!by_digit) st_push_censor(z->doc, i, j, NULL);
+            return j;
+        }
+        return i + 2;
+    }
+    return i + (c >= 0xF0 ? 4 : 1);
+}
+
+/* The one pass over the working copy: censored words and redactions (into
+ * doc), and into sc the "requires" hits, watermark clauses and anchors,
+ * pinyin annotations, and whether it has two traditional characters. */
+static void st_scan_text(st_doc *doc, const st_rules *r, st_scan *sc, bool want_noise)
+{
+    st_scanner z = {.doc = doc, .r = r, .sc = sc, .s = doc->src, .n = doc->src_len, .pre_kind = ST_DELIM_EDGE,
+                    .want_noise = want_noise, .triggers = want_noise && r->lit_count > 0};
+    const unsigned char *u = (const unsigned char *)doc->src;
+    size_t n = doc->src_len, i = 0;
+    size_t end3 = n > 2 ? n - 2 : 0; /* a 3-byte character starts before end3 */
+    z.mask = ST_CF_PUNCT | ST_CF_TRAD;
+    if (want_noise) z.mask |= ST_CF_SITE | ST_CF_CREDIT;
+    if (z.triggers) z.mask |= ST_CF_TRIG;
+    const uint8_t *flags = r->chars;
+    while (i < n) {
+        /* 3-byte characters (Han and CJK punctuation: most of the text), one
+         * table look-up each; most have no flag and are passed over */
+        while (i < end3 && (u[i] & 0xF0) == 0xE0) {
+            uint32_t cp = ((uint32_t)(u[i] & 0x0F) << 12) | ((uint32_t)(u[i + 1] & 0x3F) << 6) | (uint32_t)(u[i + 2] & 0x3F);
+            uint8_t f = flags[cp] & z.mask;
+            i = f ? st_scan_flagged(&z, i, cp, f) : i + 3;
+        }
+        if (i < n) i = st_scan_other(&z, i);
+    }
+    st_delim(&z, n, 0, ST_DELIM_EDGE);
 }
 
 /* ---- pattern rules ---- */
@@ -1761,12 +1788,12 @@ int st_clean(st_doc *doc, const st_rules *rules, bool keep_noise)
     char *simp = NULL, *work = NULL;
     size_t *cuts = NULL, ncuts = 0;
     st_scan sc;
-    /* The scan tells the script too. The rules are written in simplified
-     * script, so a traditional text is read in a simplified copy: it is
-     * scanned once more, in that copy (rare; the copy may even have another
-     * layout: 兩 is not a numeral, 两 is). */
+    /* The scan tells whether the text may be in traditional script. The
+     * rules are written in simplified script, so a traditional text is read
+     * in a simplified copy: it is scanned once more, in that copy (rare; the
+     * copy may even have another layout: 兩 is not a numeral, 两 is). */
     st_prepare_and_scan(doc, rules, &sc, keep_noise, &work, &cuts, &ncuts);
-    doc->traditional = st_script_is_traditional(sc.script);
+    doc->traditional = sc.trad_seen >= 2 && st_is_traditional_text(orig, orig_len, rules);
     if (!keep_noise && doc->traditional && (simp = st_simplified_copy(orig, orig_len)) != NULL) {
         st_scan_free(&sc);
         free(work);
