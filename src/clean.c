@@ -91,8 +91,10 @@ void st_clean_fill_flags(uint8_t *flags)
     st_fill_flag(flags, st_simp_only, ST_CF_SIMP, 0x4000, 0x9FFF);
     st_fill_flag(flags, "网库铺", ST_CF_SITE, 0, 0xFFFF);
     st_fill_flag(flags, "整原出首独", ST_CF_CREDIT, 0, 0xFFFF);
-    /* what the scan acts on in its switch over 3-byte characters */
-    st_fill_flag(flags, "，、。；：！？（Ｘｘ＿＊", ST_CF_PUNCT, 0x800, 0xFFFF);
+    /* what else the scan acts on among the 3-byte characters */
+    st_fill_flag(flags, "，、", ST_CF_COMMA, 0x800, 0xFFFF);
+    st_fill_flag(flags, "。；：！？", ST_CF_STOP, 0x800, 0xFFFF);
+    st_fill_flag(flags, "（Ｘｘ＿＊", ST_CF_PUNCT, 0x800, 0xFFFF);
 }
 
 /* Is the text in traditional script? Counts the characters of the two lists
@@ -899,23 +901,35 @@ static bool st_wm_siteish(const char *p, size_t n, bool site)
 
 /* Does the phrase end with the last character of a credit word (整理 原创
  * 出品 首发 独家 编辑)? A cheap test before the real one. */
-static bool st_wm_credit_end(const char *p, size_t n)
+static inline bool st_wm_credit_end(const char *p, size_t n)
 {
     if (n < 3) return false;
-    const char *e = p + n - 3;
-    return memcmp(e, "理", 3) == 0 || memcmp(e, "创", 3) == 0 || memcmp(e, "品", 3) == 0 ||
-           memcmp(e, "发", 3) == 0 || memcmp(e, "家", 3) == 0 || memcmp(e, "辑", 3) == 0;
+    const unsigned char *e = (const unsigned char *)p + n - 3;
+    if (e[0] != 0xE5 && e[0] != 0xE7 && e[0] != 0xE8) return false; /* their lead bytes */
+    if ((e[1] & 0xC0) != 0x80 || (e[2] & 0xC0) != 0x80) return false;
+    switch (((uint32_t)(e[0] & 0x0F) << 12) | ((uint32_t)(e[1] & 0x3F) << 6) | (uint32_t)(e[2] & 0x3F)) {
+    case 0x7406: case 0x521B: case 0x54C1: case 0x53D1: case 0x5BB6: case 0x8F91: return true; /* 理创品发家辑 */
+    default: return false;
+    }
 }
 
+/* The cheap tests of st_clause, made before calling it: is the raw clause
+ * [rs, re) short, with a site-ish character or ending with a credit word?
+ * Most clauses are speech. */
+static inline bool st_clause_may_be_watermark(const char *s, size_t rs, size_t re, bool site)
+{
+    if (re - rs < 6 || re - rs > 60) return false;
+    if (site) return true;
+    size_t e = re;
+    while (e > rs && (s[e - 1] == ' ' || s[e - 1] == '\t')) e--;
+    return st_wm_credit_end(s + rs, e - rs);
+}
+
+/* A clause that passed st_clause_may_be_watermark: records it when its
+ * phrase looks like a watermark. */
 static void st_clause(st_scan *sc, const char *s, size_t rs, size_t re, size_t pre_s, uint8_t pre_kind,
                       size_t post_e, uint8_t post_kind, bool site)
 {
-    if (re - rs < 6 || re - rs > 60) return;
-    if (!site) {
-        size_t e = re;
-        while (e > rs && (s[e - 1] == ' ' || s[e - 1] == '\t')) e--;
-        if (!st_wm_credit_end(s + rs, e - rs)) return;
-    }
     size_t ps = rs, pe = re;
     st_trim(s, &ps, &pe);
     size_t bytes = pe - ps;
@@ -1100,7 +1114,7 @@ typedef struct st_scanner {
  * takes the \n) and the next clause starts after it. */
 static inline void st_delim(st_scanner *z, size_t pos, size_t dlen, uint8_t kind)
 {
-    if (z->want_noise)
+    if (z->want_noise && st_clause_may_be_watermark(z->s, z->clause_start, pos, z->site))
         st_clause(z->sc, z->s, z->clause_start, pos, z->pre_s, z->pre_kind, pos + dlen, kind, z->site);
     z->clause_start = pos + (kind == ST_DELIM_EDGE ? 1 : dlen);
     z->pre_s = pos;
@@ -1134,12 +1148,10 @@ static __attribute__((noinline)) size_t st_scan_flagged(st_scanner *z, size_t i,
         an->len = 6;
         an->credit = true;
     }
+    if (f & ST_CF_COMMA) st_delim(z, i, 3, ST_DELIM_COMMA);
+    if (f & ST_CF_STOP) st_delim(z, i, 3, ST_DELIM_STOP);
     if (f & ST_CF_PUNCT) {
         switch (cp) {
-        case 0xFF0C: case 0x3001: st_delim(z, i, 3, ST_DELIM_COMMA); break;   /* ，、 */
-        case 0x3002: case 0xFF1B: case 0xFF1A: case 0xFF01: case 0xFF1F: /* 。；：！？ */
-            st_delim(z, i, 3, ST_DELIM_STOP);
-            break;
         case 0xFF08: /* （ */
             if (z->want_noise) {
                 size_t e = st_take_pinyin(sc, s, n, i, 3);
@@ -1224,7 +1236,7 @@ static void st_scan_text(st_doc *doc, const st_rules *r, st_scan *sc, bool want_
     const unsigned char *u = (const unsigned char *)doc->src;
     size_t n = doc->src_len, i = 0;
     size_t end3 = n > 2 ? n - 2 : 0; /* a 3-byte character starts before end3 */
-    z.mask = ST_CF_PUNCT | ST_CF_TRAD;
+    z.mask = ST_CF_PUNCT | ST_CF_COMMA | ST_CF_STOP | ST_CF_TRAD;
     if (want_noise) z.mask |= ST_CF_SITE | ST_CF_CREDIT;
     if (z.triggers) z.mask |= ST_CF_TRIG;
     const uint8_t *flags = r->chars;
@@ -1234,7 +1246,14 @@ static void st_scan_text(st_doc *doc, const st_rules *r, st_scan *sc, bool want_
         while (i < end3 && (u[i] & 0xF0) == 0xE0) {
             uint32_t cp = ((uint32_t)(u[i] & 0x0F) << 12) | ((uint32_t)(u[i + 1] & 0x3F) << 6) | (uint32_t)(u[i + 2] & 0x3F);
             uint8_t f = flags[cp] & z.mask;
-            i = f ? st_scan_flagged(&z, i, cp, f) : i + 3;
+            if (!f) {
+                i += 3;
+            } else if (f == ST_CF_COMMA || f == ST_CF_STOP) { /* the most common flags: no call */
+                st_delim(&z, i, 3, f == ST_CF_COMMA ? ST_DELIM_COMMA : ST_DELIM_STOP);
+                i += 3;
+            } else {
+                i = st_scan_flagged(&z, i, cp, f);
+            }
         }
         if (i < n) i = st_scan_other(&z, i);
     }

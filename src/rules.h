@@ -43,7 +43,9 @@ enum {
     ST_CF_SITE = 4,  /* 网 库 铺: may be part of a watermark's site name */
     ST_CF_TRIG = 8,  /* the first character of a "requires" literal */
     ST_CF_CREDIT = 16, /* 整 原 出 首 独: may start a credit word (整理 原创 …) */
-    ST_CF_PUNCT = 32 /* ，、。；：！？（Ｘｘ＿＊: the scan has something to do */
+    ST_CF_PUNCT = 32, /* （Ｘｘ＿＊: the scan has something to do */
+    ST_CF_COMMA = 64, /* ，、 end a clause */
+    ST_CF_STOP = 128  /* 。；：！？ end a clause */
 };
 /* Sets the script, watermark and punctuation flags (clean.c). */
 void st_clean_fill_flags(uint8_t *flags);
