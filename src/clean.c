@@ -204,10 +204,19 @@ static inline bool st_is_ascii_digit(unsigned char c) { return c >= '0' && c <= 
 static inline bool st_is_ascii_alpha(unsigned char c) { return (unsigned char)((c | 0x20) - 'a') < 26; }
 static inline bool st_is_ascii_alnum(unsigned char c) { return st_is_ascii_digit(c) || st_is_ascii_alpha(c); }
 
+/* The texts these look at are short (a line, a clause) and so are the
+ * literals: plain loops rather than memmem (which prepares each search). */
 static bool st_contains(const char *s, size_t n, const char *lit)
 {
-    size_t l = strlen(lit);
-    return s && l <= n && memmem(s, n, lit, l) != NULL;
+    if (!s) return false;
+    if (!lit[0]) return true;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] != lit[0]) continue;
+        size_t k = 1;
+        while (lit[k] && i + k < n && s[i + k] == lit[k]) k++;
+        if (!lit[k]) return true;
+    }
+    return false;
 }
 
 static bool st_ends_with(const char *s, size_t n, const char *lit)
@@ -218,8 +227,9 @@ static bool st_ends_with(const char *s, size_t n, const char *lit)
 
 static bool st_starts_with(const char *s, size_t n, const char *lit)
 {
-    size_t l = strlen(lit);
-    return l <= n && memcmp(s, lit, l) == 0;
+    size_t k = 0;
+    while (lit[k] && k < n && s[k] == lit[k]) k++;
+    return !lit[k];
 }
 
 static bool st_contains_any(const char *s, size_t n, const char *const *lits)
@@ -1244,7 +1254,10 @@ static void st_scan_text(st_doc *doc, const st_rules *r, st_scan *sc, bool want_
         /* 3-byte characters (Han and CJK punctuation: most of the text), one
          * table look-up each; most have no flag and are passed over */
         while (i < end3 && (u[i] & 0xF0) == 0xE0) {
-            uint32_t cp = ((uint32_t)(u[i] & 0x0F) << 12) | ((uint32_t)(u[i + 1] & 0x3F) << 6) | (uint32_t)(u[i + 2] & 0x3F);
+            /* 1110xxxx 10yyyyyy 10zzzzzz (src is valid UTF-8): the sum of the
+             * shifted bytes is the code point plus their fixed bits 0xE2080
+             * (the mask keeps the index in the table whatever the bytes) */
+            uint32_t cp = (((uint32_t)u[i] << 12) + ((uint32_t)u[i + 1] << 6) + u[i + 2] - 0xE2080u) & 0xFFFFu;
             uint8_t f = flags[cp] & z.mask;
             if (!f) {
                 i += 3;
