@@ -874,9 +874,23 @@ typedef struct st_scan {
 static const char *const st_wm_credit[] = {"整理", "原创", "出品", "首发", "独家", "编辑", NULL};
 static const char *const st_wm_site_any[] = {"范文网", "公文网", "文秘网", "材料网", "写作网", "文库", "稿子铺",
                                              "www", "WWW", ".com", ".cn", ".net", NULL};
-/* words of speech that a site name does not contain */
-static const char *const st_wm_speech[] = {"的", "了", "把", "被", "们", "和", "与", "对", "将", "要", "在",
-                                           "是", "不", "从", "向", "为", NULL};
+/* Does p[0, n) hold a word of speech that a site name does not contain
+ * (的 了 把 被 们 和 与 对 将 要 在 是 不 从 向 为)? Each is one 3-byte
+ * character, so one pass over the bytes tells. */
+static bool st_has_speech_word(const char *p, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)p;
+    for (size_t i = 0; i + 3 <= n; i++) {
+        if ((u[i] & 0xF0) != 0xE0 || (u[i + 1] & 0xC0) != 0x80 || (u[i + 2] & 0xC0) != 0x80) continue;
+        switch (((uint32_t)(u[i] & 0x0F) << 12) | ((uint32_t)(u[i + 1] & 0x3F) << 6) | (uint32_t)(u[i + 2] & 0x3F)) {
+        case 0x7684: case 0x4E86: case 0x628A: case 0x88AB: case 0x4EEC: case 0x548C: case 0x4E0E: case 0x5BF9:
+        case 0x5C06: case 0x8981: case 0x5728: case 0x662F: case 0x4E0D: case 0x4ECE: case 0x5411: case 0x4E3A:
+            return true;
+        default: break;
+        }
+    }
+    return false;
+}
 /* what comes before 整理 etc. in a speech: 认真整理, 意见整理 */
 static const char *const st_wm_not_name[] = {
     "认真", "及时", "全面", "系统", "统一", "集中", "分类", "汇总", "收集", "梳理", "归纳", "加以", "进行",
@@ -906,7 +920,7 @@ static bool st_wm_siteish(const char *p, size_t n, bool site)
         }
         if (!yes) yes = st_contains_any(p, n, st_wm_site_any);
     }
-    return yes && !st_contains_any(p, n, st_wm_speech);
+    return yes && !st_has_speech_word(p, n);
 }
 
 /* Does the phrase end with the last character of a credit word (整理 原创
@@ -1066,6 +1080,14 @@ static size_t st_placeholder_run(st_doc *doc, size_t i, const char *ch, size_t w
 
 /* Records that a "requires" literal of some rule starts at i, on the line
  * starting at ls. */
+/* memcmp(a, b, n) == 0 for the few bytes of a literal, without a call. */
+static inline bool st_same_bytes(const char *a, const char *b, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        if (a[k] != b[k]) return false;
+    return true;
+}
+
 static void st_trigger(st_scan *sc, const st_rules *r, const char *s, size_t n, size_t i, uint32_t cp, size_t ls)
 {
     size_t lo, hi = st_lits_of(r, cp, &lo);
@@ -1074,7 +1096,7 @@ static void st_trigger(st_scan *sc, const st_rules *r, const char *s, size_t n, 
         /* the text at i starts with cp in its UTF-8 form (src is valid
          * UTF-8), so only the rest of the literal is compared */
         size_t k = l->first_len;
-        if (sc->last_line[l->rule] == ls || l->len > n - i || memcmp(s + i + k, l->bytes + k, l->len - k) != 0)
+        if (sc->last_line[l->rule] == ls || l->len > n - i || !st_same_bytes(s + i + k, l->bytes + k, l->len - k))
             continue;
         sc->last_line[l->rule] = ls;
         st_hit *h = ST_PUSH(sc->hits, sc->hit_count, sc->hit_cap);
@@ -1512,7 +1534,7 @@ static void st_watermarks_embedded(st_doc *doc, st_scan *sc)
             size_t ps = g->pos - 6 - 3 * ext, pe = g->pos + g->len;
             const char *name = s + ps;
             size_t name_len = g->pos - ps;
-            bool ok = !st_contains_any(s + ps, pe - ps, st_wm_speech) &&
+            bool ok = !st_has_speech_word(s + ps, pe - ps) &&
                       !st_ends_with_any(name, name_len, st_wm_not_name);
             if (ok && g->credit) ok = st_contains_any(name, name_len, site_chars);
             if (ok)
