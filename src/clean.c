@@ -73,37 +73,45 @@ static const char st_simp_only[] =
     "转辞递遥邓郑钓铃银销铺键锻镜闸阀阔隶显飘饶骗腾闹鲁鲸鸣鸭鹅鹰盐丽";
 
 
-static void st_fill_flag(uint8_t *cjk, const char *s, uint8_t flag)
+/* Sets flag on the characters of s that lie in [lo, hi]. */
+static void st_fill_flag(uint8_t *flags, const char *s, uint8_t flag, uint32_t lo, uint32_t hi)
 {
     size_t len = strlen(s), i = 0, m;
     while (i < len) {
         uint32_t c = st_utf8_next(s + i, len - i, &m);
-        if (c >= ST_CJK_BASE && c < ST_CJK_BASE + ST_CJK_TABLE) cjk[c - ST_CJK_BASE] |= flag;
+        if (c >= lo && c <= hi && c < ST_CHAR_FLAGS) flags[c] |= flag;
         i += m;
     }
 }
 
-void st_clean_fill_flags(uint8_t *cjk)
+void st_clean_fill_flags(uint8_t *flags)
 {
-    st_fill_flag(cjk, st_trad_only, ST_CF_TRAD);
-    st_fill_flag(cjk, st_simp_only, ST_CF_SIMP);
-    st_fill_flag(cjk, "网库铺", ST_CF_SITE);
-    st_fill_flag(cjk, "整原出首独", ST_CF_CREDIT);
+    /* the script test counts characters with lead bytes E4..E9 only */
+    st_fill_flag(flags, st_trad_only, ST_CF_TRAD, 0x4000, 0x9FFF);
+    st_fill_flag(flags, st_simp_only, ST_CF_SIMP, 0x4000, 0x9FFF);
+    st_fill_flag(flags, "网库铺", ST_CF_SITE, 0, 0xFFFF);
+    st_fill_flag(flags, "整原出首独", ST_CF_CREDIT, 0, 0xFFFF);
+    /* what else the scan acts on among the 3-byte characters */
+    st_fill_flag(flags, "，、", ST_CF_COMMA, 0x800, 0xFFFF);
+    st_fill_flag(flags, "。；：！？", ST_CF_STOP, 0x800, 0xFFFF);
+    st_fill_flag(flags, "（Ｘｘ＿＊", ST_CF_PUNCT, 0x800, 0xFFFF);
 }
 
 /* Is the text in traditional script? Counts the characters of the two lists
- * until 4096 of them are seen. */
-static bool st_is_traditional_text(const st_doc *doc, const st_rules *r)
+ * until 4096 of them are seen. Only a text with at least two traditional
+ * characters can be, and the scan tells which ones have (st_scan.trad_seen),
+ * so most texts are not walked for this. */
+static bool st_is_traditional_text(const char *text, size_t n, const st_rules *r)
 {
-    const unsigned char *s = (const unsigned char *)doc->src;
-    size_t n = doc->src_len, trad = 0, simp = 0;
+    const unsigned char *s = (const unsigned char *)text;
+    size_t trad = 0, simp = 0;
     for (size_t i = 0; i + 2 < n && trad + simp < 4096;) {
         if ((unsigned char)(s[i] - 0xE4) > 5) {
             i++;
             continue;
         }
         uint32_t cp = ((uint32_t)(s[i] & 0x0F) << 12) | ((uint32_t)(s[i + 1] & 0x3F) << 6) | (uint32_t)(s[i + 2] & 0x3F);
-        uint8_t f = r->cjk[cp - ST_CJK_BASE];
+        uint8_t f = r->chars[cp];
         trad += (f & ST_CF_TRAD) != 0;
         simp += (f & ST_CF_SIMP) != 0;
         i += 3;
@@ -160,12 +168,10 @@ static void st_build_t2s(void)
 }
 
 /* The simplified copy of a traditional text, or NULL. */
-static char *st_simplified_copy(const st_doc *doc)
+static char *st_simplified_copy(const char *s, size_t n)
 {
     pthread_once(&st_t2s_once, st_build_t2s);
     if (!st_t2s) return NULL;
-    const char *s = doc->src;
-    size_t n = doc->src_len;
     char *o = malloc(n + 1);
     if (!o) abort();
     memcpy(o, s, n + 1);
@@ -198,10 +204,19 @@ static inline bool st_is_ascii_digit(unsigned char c) { return c >= '0' && c <= 
 static inline bool st_is_ascii_alpha(unsigned char c) { return (unsigned char)((c | 0x20) - 'a') < 26; }
 static inline bool st_is_ascii_alnum(unsigned char c) { return st_is_ascii_digit(c) || st_is_ascii_alpha(c); }
 
+/* The texts these look at are short (a line, a clause) and so are the
+ * literals: plain loops rather than memmem (which prepares each search). */
 static bool st_contains(const char *s, size_t n, const char *lit)
 {
-    size_t l = strlen(lit);
-    return s && l <= n && memmem(s, n, lit, l) != NULL;
+    if (!s) return false;
+    if (!lit[0]) return true;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] != lit[0]) continue;
+        size_t k = 1;
+        while (lit[k] && i + k < n && s[i + k] == lit[k]) k++;
+        if (!lit[k]) return true;
+    }
+    return false;
 }
 
 static bool st_ends_with(const char *s, size_t n, const char *lit)
@@ -212,8 +227,9 @@ static bool st_ends_with(const char *s, size_t n, const char *lit)
 
 static bool st_starts_with(const char *s, size_t n, const char *lit)
 {
-    size_t l = strlen(lit);
-    return l <= n && memcmp(s, lit, l) == 0;
+    size_t k = 0;
+    while (lit[k] && k < n && s[k] == lit[k]) k++;
+    return !lit[k];
 }
 
 static bool st_contains_any(const char *s, size_t n, const char *const *lits)
@@ -237,16 +253,30 @@ static bool st_starts_with_any(const char *s, size_t n, const char *const *lits)
     return false;
 }
 
+/* Can the byte c start what st_utf8_next reads as white space (st_is_space
+ * or \n)? ASCII controls and blank, U+00A0 (C2), U+2000..U+2060 (E2),
+ * U+3000 (E3), U+FEFF (EF), and the overlong forms C0, E0, F0. */
+static inline bool st_may_start_space(unsigned char c)
+{
+    return c <= 0x20 || c == 0xC0 || c == 0xC2 || c == 0xE0 || c == 0xE2 || c == 0xE3 || c == 0xEF || c == 0xF0;
+}
+
 /* [*a, *b) without surrounding white space. */
 static void st_trim(const char *s, size_t *a, size_t *b)
 {
+    const unsigned char *u = (const unsigned char *)s;
     size_t m;
+    /* most lines start and end with text: the lead byte decides */
     while (*a < *b) {
+        if (!st_may_start_space(u[*a])) break;
         uint32_t c = st_utf8_next(s + *a, *b - *a, &m);
         if (!st_is_space(c) && c != '\n') break;
         *a += m;
     }
     while (*b > *a) {
+        size_t lead = *b - 1; /* where st_utf8_prev starts reading */
+        while (lead > *a && (u[lead] & 0xC0) == 0x80 && *b - lead < 4) lead--;
+        if (!st_may_start_space(u[lead])) break;
         uint32_t c = st_utf8_prev(s + *a, *b - *a, &m);
         if (!st_is_space(c) && c != '\n') break;
         *b -= m;
@@ -850,6 +880,7 @@ typedef struct st_scan {
     st_hit *hits;
     size_t hit_count, hit_cap;
     size_t *last_line; /* per rule: line of its last hit */
+    size_t trad_seen;  /* traditional characters seen, counted up to 2 */
 } st_scan;
 
 /* Site-ish words of a watermark phrase. A watermark names a site and what it
@@ -857,9 +888,23 @@ typedef struct st_scan {
 static const char *const st_wm_credit[] = {"整理", "原创", "出品", "首发", "独家", "编辑", NULL};
 static const char *const st_wm_site_any[] = {"范文网", "公文网", "文秘网", "材料网", "写作网", "文库", "稿子铺",
                                              "www", "WWW", ".com", ".cn", ".net", NULL};
-/* words of speech that a site name does not contain */
-static const char *const st_wm_speech[] = {"的", "了", "把", "被", "们", "和", "与", "对", "将", "要", "在",
-                                           "是", "不", "从", "向", "为", NULL};
+/* Does p[0, n) hold a word of speech that a site name does not contain
+ * (的 了 把 被 们 和 与 对 将 要 在 是 不 从 向 为)? Each is one 3-byte
+ * character, so one pass over the bytes tells. */
+static bool st_has_speech_word(const char *p, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)p;
+    for (size_t i = 0; i + 3 <= n; i++) {
+        if ((u[i] & 0xF0) != 0xE0 || (u[i + 1] & 0xC0) != 0x80 || (u[i + 2] & 0xC0) != 0x80) continue;
+        switch (((uint32_t)(u[i] & 0x0F) << 12) | ((uint32_t)(u[i + 1] & 0x3F) << 6) | (uint32_t)(u[i + 2] & 0x3F)) {
+        case 0x7684: case 0x4E86: case 0x628A: case 0x88AB: case 0x4EEC: case 0x548C: case 0x4E0E: case 0x5BF9:
+        case 0x5C06: case 0x8981: case 0x5728: case 0x662F: case 0x4E0D: case 0x4ECE: case 0x5411: case 0x4E3A:
+            return true;
+        default: break;
+        }
+    }
+    return false;
+}
 /* what comes before 整理 etc. in a speech: 认真整理, 意见整理 */
 static const char *const st_wm_not_name[] = {
     "认真", "及时", "全面", "系统", "统一", "集中", "分类", "汇总", "收集", "梳理", "归纳", "加以", "进行",
@@ -889,28 +934,40 @@ static bool st_wm_siteish(const char *p, size_t n, bool site)
         }
         if (!yes) yes = st_contains_any(p, n, st_wm_site_any);
     }
-    return yes && !st_contains_any(p, n, st_wm_speech);
+    return yes && !st_has_speech_word(p, n);
 }
 
 /* Does the phrase end with the last character of a credit word (整理 原创
  * 出品 首发 独家 编辑)? A cheap test before the real one. */
-static bool st_wm_credit_end(const char *p, size_t n)
+static inline bool st_wm_credit_end(const char *p, size_t n)
 {
     if (n < 3) return false;
-    const char *e = p + n - 3;
-    return memcmp(e, "理", 3) == 0 || memcmp(e, "创", 3) == 0 || memcmp(e, "品", 3) == 0 ||
-           memcmp(e, "发", 3) == 0 || memcmp(e, "家", 3) == 0 || memcmp(e, "辑", 3) == 0;
+    const unsigned char *e = (const unsigned char *)p + n - 3;
+    if (e[0] != 0xE5 && e[0] != 0xE7 && e[0] != 0xE8) return false; /* their lead bytes */
+    if ((e[1] & 0xC0) != 0x80 || (e[2] & 0xC0) != 0x80) return false;
+    switch (((uint32_t)(e[0] & 0x0F) << 12) | ((uint32_t)(e[1] & 0x3F) << 6) | (uint32_t)(e[2] & 0x3F)) {
+    case 0x7406: case 0x521B: case 0x54C1: case 0x53D1: case 0x5BB6: case 0x8F91: return true; /* 理创品发家辑 */
+    default: return false;
+    }
 }
 
+/* The cheap tests of st_clause, made before calling it: is the raw clause
+ * [rs, re) short, with a site-ish character or ending with a credit word?
+ * Most clauses are speech. */
+static inline bool st_clause_may_be_watermark(const char *s, size_t rs, size_t re, bool site)
+{
+    if (re - rs < 6 || re - rs > 60) return false;
+    if (site) return true;
+    size_t e = re;
+    while (e > rs && (s[e - 1] == ' ' || s[e - 1] == '\t')) e--;
+    return st_wm_credit_end(s + rs, e - rs);
+}
+
+/* A clause that passed st_clause_may_be_watermark: records it when its
+ * phrase looks like a watermark. */
 static void st_clause(st_scan *sc, const char *s, size_t rs, size_t re, size_t pre_s, uint8_t pre_kind,
                       size_t post_e, uint8_t post_kind, bool site)
 {
-    if (re - rs < 6 || re - rs > 60) return;
-    if (!site) {
-        size_t e = re;
-        while (e > rs && (s[e - 1] == ' ' || s[e - 1] == '\t')) e--;
-        if (!st_wm_credit_end(s + rs, e - rs)) return;
-    }
     size_t ps = rs, pe = re;
     st_trim(s, &ps, &pe);
     size_t bytes = pe - ps;
@@ -1037,17 +1094,24 @@ static size_t st_placeholder_run(st_doc *doc, size_t i, const char *ch, size_t w
 
 /* Records that a "requires" literal of some rule starts at i, on the line
  * starting at ls. */
+/* memcmp(a, b, n) == 0 for the few bytes of a literal, without a call. */
+static inline bool st_same_bytes(const char *a, const char *b, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        if (a[k] != b[k]) return false;
+    return true;
+}
+
 static void st_trigger(st_scan *sc, const st_rules *r, const char *s, size_t n, size_t i, uint32_t cp, size_t ls)
 {
-    size_t lo = 0, hi = r->lit_count;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (r->lits[mid].first < cp) lo = mid + 1;
-        else hi = mid;
-    }
-    for (; lo < r->lit_count && r->lits[lo].first == cp; lo++) {
+    size_t lo, hi = st_lits_of(r, cp, &lo);
+    for (; lo < hi; lo++) {
         const st_literal *l = &r->lits[lo];
-        if (sc->last_line[l->rule] == ls || l->len > n - i || memcmp(s + i, l->bytes, l->len) != 0) continue;
+        /* the text at i starts with cp in its UTF-8 form (src is valid
+         * UTF-8), so only the rest of the literal is compared */
+        size_t k = l->first_len;
+        if (sc->last_line[l->rule] == ls || l->len > n - i || !st_same_bytes(s + i + k, l->bytes + k, l->len - k))
+            continue;
         sc->last_line[l->rule] = ls;
         st_hit *h = ST_PUSH(sc->hits, sc->hit_count, sc->hit_cap);
         h->rule = l->rule;
@@ -1074,143 +1138,175 @@ static bool st_credit_second(uint32_t cp, const char *p)
     }
 }
 
-static void st_scan_text(st_doc *doc, const st_rules *r, st_scan *sc, bool want_noise)
-{
-    const char *s = doc->src;
-    size_t n = doc->src_len, i = 0, line_start = 0;
+/* The state of the scan, shared by its out-of-line parts so that the loop
+ * over plain characters keeps everything it needs in registers. */
+typedef struct st_scanner {
+    st_doc *doc;
+    const st_rules *r;
+    st_scan *sc;
+    const char *s;
+    size_t n;
+    size_t line_start;
     /* the current clause starts after the last delimiter; site tells whether
      * it has a character of a site name (网 库 铺, www, .com) */
-    size_t clause_start = 0, pre_s = 0;
-    uint8_t pre_kind = ST_DELIM_EDGE;
-    bool site = false;
-    bool triggers = want_noise && r->lit_count > 0;
-    uint8_t mask = 0;
-    if (want_noise) mask |= ST_CF_SITE | ST_CF_CREDIT;
-    if (triggers) mask |= ST_CF_TRIG;
-    const uint8_t *flags = r->cjk;
-    /* a delimiter of dlen bytes at pos; a line end has dlen 0 (a removal
-     * never takes the \n) and the next clause starts after it */
-#define ST_DELIM(pos, dlen, kind)                                                                       \
-    do {                                                                                                \
-        if (want_noise) st_clause(sc, s, clause_start, (pos), pre_s, pre_kind, (pos) + (dlen), (kind), site); \
-        clause_start = (pos) + ((kind) == ST_DELIM_EDGE ? 1 : (dlen));                                  \
-        pre_s = (pos);                                                                                  \
-        pre_kind = (kind);                                                                              \
-        site = false;                                                                                   \
-    } while (0)
-    while (i < n) {
-        /* fast path: ideographs U+4000..U+9FFF, one table look-up each */
-        while (i + 2 < n) {
-            unsigned char c = (unsigned char)s[i];
-            if ((unsigned char)(c - 0xE4) > 5) break;
-            uint32_t cp = ((uint32_t)(c & 0x0F) << 12) | ((uint32_t)(s[i + 1] & 0x3F) << 6) | (uint32_t)(s[i + 2] & 0x3F);
-            uint8_t f = flags[cp - ST_CJK_BASE] & mask;
-            if (f) {
-                if (f & ST_CF_TRIG) st_trigger(sc, r, s, n, i, cp, line_start);
-                if (f & ST_CF_SITE) {
-                    site = true;
-                    /* 网 after 文 稿 材 …: a site's name may end here */
-                    if (cp == 0x7F51 && i >= 3 && memmem(st_wm_net_before, sizeof st_wm_net_before - 1, s + i - 3, 3) &&
-                        ((unsigned char)s[i - 3] & 0xC0) != 0x80) {
-                        st_anchor *an = ST_PUSH(sc->anchors, sc->anchor_count, sc->anchor_cap);
-                        an->pos = i;
-                        an->len = 3;
-                        an->credit = false;
-                    }
-                }
-                if ((f & ST_CF_CREDIT) && i + 6 <= n && st_credit_second(cp, s + i + 3)) {
-                    st_anchor *an = ST_PUSH(sc->anchors, sc->anchor_count, sc->anchor_cap);
-                    an->pos = i;
-                    an->len = 6;
-                    an->credit = true;
-                }
-            }
-            i += 3;
+    size_t clause_start, pre_s;
+    uint8_t pre_kind;
+    bool site;
+    bool want_noise, triggers;
+    uint8_t mask; /* the flags the scan acts on */
+} st_scanner;
+
+/* A delimiter of dlen bytes at pos; a line end has dlen 0 (a removal never
+ * takes the \n) and the next clause starts after it. */
+static inline void st_delim(st_scanner *z, size_t pos, size_t dlen, uint8_t kind)
+{
+    if (z->want_noise && st_clause_may_be_watermark(z->s, z->clause_start, pos, z->site))
+        st_clause(z->sc, z->s, z->clause_start, pos, z->pre_s, z->pre_kind, pos + dlen, kind, z->site);
+    z->clause_start = pos + (kind == ST_DELIM_EDGE ? 1 : dlen);
+    z->pre_s = pos;
+    z->pre_kind = kind;
+    z->site = false;
+}
+
+/* A 3-byte character cp at i with flags f (under the scan's mask); returns
+ * where the scan goes on. */
+static __attribute__((noinline)) size_t st_scan_flagged(st_scanner *z, size_t i, uint32_t cp, uint8_t f)
+{
+    st_scan *sc = z->sc;
+    const char *s = z->s;
+    size_t n = z->n;
+    if ((f & ST_CF_TRAD) && ++sc->trad_seen == 2) z->mask &= (uint8_t)~ST_CF_TRAD;
+    if (f & ST_CF_TRIG) st_trigger(sc, z->r, s, n, i, cp, z->line_start);
+    if (f & ST_CF_SITE) {
+        z->site = true;
+        /* 网 after 文 稿 材 …: a site's name may end here */
+        if (cp == 0x7F51 && i >= 3 && memmem(st_wm_net_before, sizeof st_wm_net_before - 1, s + i - 3, 3) &&
+            ((unsigned char)s[i - 3] & 0xC0) != 0x80) {
+            st_anchor *an = ST_PUSH(sc->anchors, sc->anchor_count, sc->anchor_cap);
+            an->pos = i;
+            an->len = 3;
+            an->credit = false;
         }
-        if (i >= n) break;
-        unsigned char c = (unsigned char)s[i];
-        if (c < 0x80) {
-            if (st_is_ascii_alpha(c)) {
-                size_t j = i + 1;
-                while (j < n && st_is_ascii_alpha((unsigned char)s[j])) j++;
-                for (size_t p = i; p < j; p++) {
-                    if ((s[p] | 0x20) == 'w') site = true;
-                    if (triggers && st_trig(r, (unsigned char)s[p])) st_trigger(sc, r, s, n, p, (unsigned char)s[p], line_start);
-                }
-                st_censor_letters(doc, r, i, j);
-                i = j;
-                continue;
-            }
-            if (triggers && st_trig(r, c)) st_trigger(sc, r, s, n, i, c, line_start);
-            switch (c) {
-            case '\n':
-                ST_DELIM(i, 0, ST_DELIM_EDGE);
-                line_start = i + 1;
-                break;
-            case ',': ST_DELIM(i, 1, ST_DELIM_COMMA); break;
-            case ';': case '!': case '?': ST_DELIM(i, 1, ST_DELIM_STOP); break;
-            case '.': site = true; break;
-            case '(':
-                if (want_noise) {
-                    size_t e = st_take_pinyin(sc, s, n, i, 1);
-                    if (e) {
-                        i = e;
-                        continue;
-                    }
-                }
-                break;
-            case '*': i = st_placeholder_run(doc, i, "*", 1, 2); continue;
-            case '_': i = st_placeholder_run(doc, i, "_", 1, 2); continue;
-            default: break;
-            }
-            i++;
-            continue;
-        }
-        if (c >= 0xE0 && c < 0xF0 && i + 2 < n) {
-            uint32_t cp = ((uint32_t)(c & 0x0F) << 12) | ((uint32_t)(s[i + 1] & 0x3F) << 6) | (uint32_t)(s[i + 2] & 0x3F);
-            if (triggers && st_trig(r, cp)) st_trigger(sc, r, s, n, i, cp, line_start);
-            switch (cp) {
-            case 0xFF0C: case 0x3001: ST_DELIM(i, 3, ST_DELIM_COMMA); break;    /* ，、 */
-            case 0x3002: case 0xFF1B: case 0xFF1A: case 0xFF01: case 0xFF1F:  /* 。；：！？ */
-                ST_DELIM(i, 3, ST_DELIM_STOP);
-                break;
-            case 0xFF08: /* （ */
-                if (want_noise) {
-                    size_t e = st_take_pinyin(sc, s, n, i, 3);
-                    if (e) {
-                        i = e;
-                        continue;
-                    }
-                }
-                break;
-            case 0xFF38: i = st_placeholder_run(doc, i, "\xEF\xBC\xB8", 3, 1); continue; /* Ｘ */
-            case 0xFF58: i = st_placeholder_run(doc, i, "\xEF\xBD\x98", 3, 1); continue; /* ｘ */
-            case 0xFF3F: i = st_placeholder_run(doc, i, "\xEF\xBC\xBF", 3, 2); continue; /* ＿ */
-            case 0xFF0A: i = st_placeholder_run(doc, i, "\xEF\xBC\x8A", 3, 2); continue; /* ＊ */
-            default: break;
-            }
-            i += 3;
-            continue;
-        }
-        if (c >= 0xC0 && c < 0xE0 && i + 1 < n) {
-            uint32_t cp = ((uint32_t)(c & 0x1F) << 6) | (uint32_t)(s[i + 1] & 0x3F);
-            if (triggers && st_trig(r, cp)) st_trigger(sc, r, s, n, i, cp, line_start);
-            if (cp == 0xD7) { /* × */
-                size_t j = i;
-                while (j + 2 <= n && (unsigned char)s[j] == 0xC3 && (unsigned char)s[j + 1] == 0x97) j += 2;
-                bool by_digit = (i > 0 && st_is_ascii_digit((unsigned char)s[i - 1])) ||
-                                (j < n && st_is_ascii_digit((unsigned char)s[j]));
-                if (!by_digit) st_push_censor(doc, i, j, NULL);
-                i = j;
-                continue;
-            }
-            i += 2;
-            continue;
-        }
-        i += c >= 0xF0 ? 4 : 1;
     }
-    ST_DELIM(n, 0, ST_DELIM_EDGE);
-#undef ST_DELIM
+    if ((f & ST_CF_CREDIT) && i + 6 <= n && st_credit_second(cp, s + i + 3)) {
+        st_anchor *an = ST_PUSH(sc->anchors, sc->anchor_count, sc->anchor_cap);
+        an->pos = i;
+        an->len = 6;
+        an->credit = true;
+    }
+    if (f & ST_CF_COMMA) st_delim(z, i, 3, ST_DELIM_COMMA);
+    if (f & ST_CF_STOP) st_delim(z, i, 3, ST_DELIM_STOP);
+    if (f & ST_CF_PUNCT) {
+        switch (cp) {
+        case 0xFF08: /* （ */
+            if (z->want_noise) {
+                size_t e = st_take_pinyin(sc, s, n, i, 3);
+                if (e) return e;
+            }
+            break;
+        case 0xFF38: return st_placeholder_run(z->doc, i, "\xEF\xBC\xB8", 3, 1); /* Ｘ */
+        case 0xFF58: return st_placeholder_run(z->doc, i, "\xEF\xBD\x98", 3, 1); /* ｘ */
+        case 0xFF3F: return st_placeholder_run(z->doc, i, "\xEF\xBC\xBF", 3, 2); /* ＿ */
+        case 0xFF0A: return st_placeholder_run(z->doc, i, "\xEF\xBC\x8A", 3, 2); /* ＊ */
+        default: break;
+        }
+    }
+    return i + 3;
+}
+
+/* A character at i that is not a 3-byte one (ASCII, 2 or 4 bytes), or a
+ * 3-byte lead without room for its character; returns where the scan goes
+ * on. */
+static size_t st_scan_other(st_scanner *z, size_t i)
+{
+    const st_rules *r = z->r;
+    st_scan *sc = z->sc;
+    const char *s = z->s;
+    const unsigned char *u = (const unsigned char *)s;
+    size_t n = z->n;
+    unsigned char c = u[i];
+    if (c < 0x80) {
+        if (st_is_ascii_alpha(c)) {
+            size_t j = i + 1;
+            while (j < n && st_is_ascii_alpha(u[j])) j++;
+            for (size_t p = i; p < j; p++) {
+                if ((u[p] | 0x20) == 'w') z->site = true;
+                if (z->triggers && st_trig(r, u[p])) st_trigger(sc, r, s, n, p, u[p], z->line_start);
+            }
+            st_censor_letters(z->doc, r, i, j);
+            return j;
+        }
+        if (z->triggers && st_trig(r, c)) st_trigger(sc, r, s, n, i, c, z->line_start);
+        switch (c) {
+        case '\n':
+            st_delim(z, i, 0, ST_DELIM_EDGE);
+            z->line_start = i + 1;
+            break;
+        case ',': st_delim(z, i, 1, ST_DELIM_COMMA); break;
+        case ';': case '!': case '?': st_delim(z, i, 1, ST_DELIM_STOP); break;
+        case '.': z->site = true; break;
+        case '(':
+            if (z->want_noise) {
+                size_t e = st_take_pinyin(sc, s, n, i, 1);
+                if (e) return e;
+            }
+            break;
+        case '*': return st_placeholder_run(z->doc, i, "*", 1, 2);
+        case '_': return st_placeholder_run(z->doc, i, "_", 1, 2);
+        default: break;
+        }
+        return i + 1;
+    }
+    if (c >= 0xC0 && c < 0xE0 && i + 1 < n) {
+        uint32_t cp = ((uint32_t)(c & 0x1F) << 6) | (uint32_t)(u[i + 1] & 0x3F);
+        if (z->triggers && st_trig(r, cp)) st_trigger(sc, r, s, n, i, cp, z->line_start);
+        if (cp == 0xD7) { /* × */
+            size_t j = i;
+            while (j + 2 <= n && u[j] == 0xC3 && u[j + 1] == 0x97) j += 2;
+            bool by_digit = (i > 0 && st_is_ascii_digit(u[i - 1])) || (j < n && st_is_ascii_digit(u[j]));
+            if (!by_digit) st_push_censor(z->doc, i, j, NULL);
+            return j;
+        }
+        return i + 2;
+    }
+    return i + (c >= 0xF0 ? 4 : 1);
+}
+
+/* The one pass over the working copy: censored words and redactions (into
+ * doc), and into sc the "requires" hits, watermark clauses and anchors,
+ * pinyin annotations, and whether it has two traditional characters. */
+static void st_scan_text(st_doc *doc, const st_rules *r, st_scan *sc, bool want_noise)
+{
+    st_scanner z = {.doc = doc, .r = r, .sc = sc, .s = doc->src, .n = doc->src_len, .pre_kind = ST_DELIM_EDGE,
+                    .want_noise = want_noise, .triggers = want_noise && r->lit_count > 0};
+    const unsigned char *u = (const unsigned char *)doc->src;
+    size_t n = doc->src_len, i = 0;
+    size_t end3 = n > 2 ? n - 2 : 0; /* a 3-byte character starts before end3 */
+    z.mask = ST_CF_PUNCT | ST_CF_COMMA | ST_CF_STOP | ST_CF_TRAD;
+    if (want_noise) z.mask |= ST_CF_SITE | ST_CF_CREDIT;
+    if (z.triggers) z.mask |= ST_CF_TRIG;
+    const uint8_t *flags = r->chars;
+    while (i < n) {
+        /* 3-byte characters (Han and CJK punctuation: most of the text), one
+         * table look-up each; most have no flag and are passed over */
+        while (i < end3 && (u[i] & 0xF0) == 0xE0) {
+            /* 1110xxxx 10yyyyyy 10zzzzzz (src is valid UTF-8): the sum of the
+             * shifted bytes is the code point plus their fixed bits 0xE2080
+             * (the mask keeps the index in the table whatever the bytes) */
+            uint32_t cp = (((uint32_t)u[i] << 12) + ((uint32_t)u[i + 1] << 6) + u[i + 2] - 0xE2080u) & 0xFFFFu;
+            uint8_t f = flags[cp] & z.mask;
+            if (!f) {
+                i += 3;
+            } else if (f == ST_CF_COMMA || f == ST_CF_STOP) { /* the most common flags: no call */
+                st_delim(&z, i, 3, f == ST_CF_COMMA ? ST_DELIM_COMMA : ST_DELIM_STOP);
+                i += 3;
+            } else {
+                i = st_scan_flagged(&z, i, cp, f);
+            }
+        }
+        if (i < n) i = st_scan_other(&z, i);
+    }
+    st_delim(&z, n, 0, ST_DELIM_EDGE);
 }
 
 /* ---- pattern rules ---- */
@@ -1452,7 +1548,7 @@ static void st_watermarks_embedded(st_doc *doc, st_scan *sc)
             size_t ps = g->pos - 6 - 3 * ext, pe = g->pos + g->len;
             const char *name = s + ps;
             size_t name_len = g->pos - ps;
-            bool ok = !st_contains_any(s + ps, pe - ps, st_wm_speech) &&
+            bool ok = !st_has_speech_word(s + ps, pe - ps) &&
                       !st_ends_with_any(name, name_len, st_wm_not_name);
             if (ok && g->credit) ok = st_contains_any(name, name_len, site_chars);
             if (ok)
@@ -1715,34 +1811,66 @@ static void st_map_back(st_doc *doc, const size_t *cuts, size_t ncuts)
     }
 }
 
+static void st_scan_free(st_scan *sc)
+{
+    free(sc->pinyin);
+    free(sc->anchors);
+    free(sc->wm);
+    free(sc->hits);
+    free(sc->last_line);
+    memset(sc, 0, sizeof *sc);
+}
+
+/* Makes the working copy of doc->src (see "layout"; doc->src becomes the copy
+ * when one is needed) and scans it. */
+static void st_prepare_and_scan(st_doc *doc, const st_rules *rules, st_scan *sc, bool keep_noise, char **work,
+                                size_t **cuts, size_t *ncuts)
+{
+    *work = NULL;
+    *cuts = NULL;
+    *ncuts = 0;
+    if (!keep_noise) {
+        st_layout lay;
+        st_layout_detect(doc->src, doc->src_len, &lay);
+        *work = st_layout_copy(doc->src, doc->src_len, &lay, cuts, ncuts);
+        if (*work) {
+            doc->src = *work;
+            doc->src_len -= *ncuts;
+        }
+    }
+    memset(sc, 0, sizeof *sc);
+    if (!keep_noise && rules->rule_count) {
+        sc->last_line = malloc(rules->rule_count * sizeof *sc->last_line);
+        if (!sc->last_line) abort();
+        memset(sc->last_line, 0xFF, rules->rule_count * sizeof *sc->last_line);
+    }
+    st_scan_text(doc, rules, sc, !keep_noise);
+}
+
 int st_clean(st_doc *doc, const st_rules *rules, bool keep_noise)
 {
     if (!rules) rules = st_rules_default();
     if (!rules || !doc->src) return 0;
-    doc->traditional = st_is_traditional_text(doc, rules);
     char *orig = doc->src;
-    size_t orig_len = doc->src_len;
+    size_t orig_len = doc->src_len, censored_before = doc->censored_count;
     char *simp = NULL, *work = NULL;
     size_t *cuts = NULL, ncuts = 0;
-    if (!keep_noise) {
-        /* the working copy (see "layout"): simplified script, lines repaired */
-        if (doc->traditional && (simp = st_simplified_copy(doc)) != NULL) doc->src = simp;
-        st_layout lay;
-        st_layout_detect(doc->src, doc->src_len, &lay);
-        work = st_layout_copy(doc->src, doc->src_len, &lay, &cuts, &ncuts);
-        if (work) {
-            doc->src = work;
-            doc->src_len = orig_len - ncuts;
-        }
-    }
     st_scan sc;
-    memset(&sc, 0, sizeof sc);
-    if (!keep_noise && rules->rule_count) {
-        sc.last_line = malloc(rules->rule_count * sizeof *sc.last_line);
-        if (!sc.last_line) abort();
-        memset(sc.last_line, 0xFF, rules->rule_count * sizeof *sc.last_line);
+    /* The scan tells whether the text may be in traditional script. The
+     * rules are written in simplified script, so a traditional text is read
+     * in a simplified copy: it is scanned once more, in that copy (rare; the
+     * copy may even have another layout: 兩 is not a numeral, 两 is). */
+    st_prepare_and_scan(doc, rules, &sc, keep_noise, &work, &cuts, &ncuts);
+    doc->traditional = sc.trad_seen >= 2 && st_is_traditional_text(orig, orig_len, rules);
+    if (!keep_noise && doc->traditional && (simp = st_simplified_copy(orig, orig_len)) != NULL) {
+        st_scan_free(&sc);
+        free(work);
+        free(cuts);
+        doc->censored_count = censored_before;
+        doc->src = simp;
+        doc->src_len = orig_len;
+        st_prepare_and_scan(doc, rules, &sc, keep_noise, &work, &cuts, &ncuts);
     }
-    st_scan_text(doc, rules, &sc, !keep_noise);
     if (!keep_noise) {
         st_apply_patterns(doc, rules, &sc);
         st_pinyin(doc, &sc);
@@ -1764,11 +1892,7 @@ int st_clean(st_doc *doc, const st_rules *rules, bool keep_noise)
         st_sort_merge(doc);
         st_filter_censored(doc);
     }
-    free(sc.pinyin);
-    free(sc.anchors);
-    free(sc.wm);
-    free(sc.hits);
-    free(sc.last_line);
+    st_scan_free(&sc);
     doc->src = orig;
     doc->src_len = orig_len;
     if (work) {

@@ -338,14 +338,54 @@ static int st_cmp_lit(const void *x, const void *y)
     return a->rule < b->rule ? -1 : a->rule > b->rule;
 }
 
+/* Are s[0, n) the UTF-8 form of cp (not an overlong or broken one)? */
+static bool st_is_utf8_form(const char *s, size_t n, uint32_t cp)
+{
+    char buf[4];
+    size_t k;
+    if (cp < 0x80) {
+        buf[0] = (char)cp;
+        k = 1;
+    } else if (cp < 0x800) {
+        buf[0] = (char)(0xC0 | (cp >> 6));
+        buf[1] = (char)(0x80 | (cp & 0x3F));
+        k = 2;
+    } else {
+        buf[0] = (char)(0xE0 | (cp >> 12));
+        buf[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
+        buf[2] = (char)(0x80 | (cp & 0x3F));
+        k = 3;
+    }
+    return n == k && memcmp(s, buf, k) == 0;
+}
+
+/* The table of st_lits_of: lits sorted by first code point, each run of one
+ * first code point gets a slot. */
+static void st_index_first_code_points(st_rules *r)
+{
+    size_t size = 16;
+    while (size < 2 * r->lit_count) size *= 2;
+    free(r->lit_slots);
+    r->lit_slots = calloc(size, sizeof *r->lit_slots);
+    if (!r->lit_slots) abort();
+    r->lit_slot_mask = size - 1;
+    for (size_t lo = 0, hi; lo < r->lit_count; lo = hi) {
+        uint32_t cp = r->lits[lo].first;
+        for (hi = lo + 1; hi < r->lit_count && r->lits[hi].first == cp;) hi++;
+        size_t h = (size_t)((cp * 0x9E3779B1u) >> 16) & r->lit_slot_mask;
+        while (r->lit_slots[h].hi) h = (h + 1) & r->lit_slot_mask;
+        r->lit_slots[h] = (st_lit_slot){.first = cp, .lo = (uint32_t)lo, .hi = (uint32_t)hi};
+    }
+}
+
 /* Indexes the "requires" literals of all rules by their first code point.
  * A rule with a literal that does not start in the BMP is tried everywhere. */
 static void st_index_literals(st_rules *r)
 {
     r->lit_count = 0;
     memset(r->trig, 0, sizeof r->trig);
-    memset(r->cjk, 0, sizeof r->cjk);
-    st_clean_fill_flags(r->cjk);
+    memset(r->chars, 0, sizeof r->chars);
+    st_clean_fill_flags(r->chars);
     for (size_t k = 0; k < r->rule_count; k++) {
         st_noise_rule *nr = &r->rules[k];
         bool bmp = true;
@@ -367,13 +407,14 @@ static void st_index_literals(st_rules *r)
             l->bytes = nr->requires[q];
             l->len = strlen(nr->requires[q]);
             l->first = st_utf8_next(l->bytes, l->len, &m);
+            l->first_len = st_is_utf8_form(l->bytes, m, l->first) ? m : 0;
             l->rule = (uint32_t)k;
             r->trig[l->first >> 3] |= (uint8_t)(1u << (l->first & 7));
-            if (l->first >= ST_CJK_BASE && l->first < ST_CJK_BASE + ST_CJK_TABLE)
-                r->cjk[l->first - ST_CJK_BASE] |= ST_CF_TRIG;
+            r->chars[l->first] |= ST_CF_TRIG;
         }
     }
     if (r->lit_count > 1) qsort(r->lits, r->lit_count, sizeof *r->lits, st_cmp_lit);
+    st_index_first_code_points(r);
 }
 
 static int st_rules_load_defaults(st_rules *r, st_error *err)
@@ -398,6 +439,7 @@ static void st_rules_destroy(st_rules *r)
     for (size_t i = 0; i < r->rule_count; i++) st_rule_free(&r->rules[i]);
     free(r->rules);
     free(r->lits);
+    free(r->lit_slots);
     for (size_t i = 0; i < r->word_count; i++) {
         free(r->words[i].word);
         free(r->words[i].expansion);

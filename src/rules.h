@@ -33,42 +33,67 @@ typedef struct st_dict_word {
     char *expansion;   /* UTF-8, NUL-terminated */
 } st_dict_word;
 
-/* Flags of the characters U+4000..U+9FFF (all 3-byte UTF-8 sequences with a
- * lead byte E4..E9), so that the scan of clean.c looks each one up once. */
-#define ST_CJK_BASE 0x4000u
-#define ST_CJK_TABLE 0x6000u
+/* Flags of the BMP code points, indexed by code point, so that the scan of
+ * clean.c looks each 3-byte character (U+0800..U+FFFF: all of Chinese text)
+ * up once; a character without flags is passed over. */
+#define ST_CHAR_FLAGS 0x10000u
 enum {
     ST_CF_TRAD = 1, /* exists only in traditional script */
     ST_CF_SIMP = 2, /* a simplified form not used in traditional text */
     ST_CF_SITE = 4,  /* 网 库 铺: may be part of a watermark's site name */
     ST_CF_TRIG = 8,  /* the first character of a "requires" literal */
-    ST_CF_CREDIT = 16 /* 整 原 出 首 独: may start a credit word (整理 原创 …) */
+    ST_CF_CREDIT = 16, /* 整 原 出 首 独: may start a credit word (整理 原创 …) */
+    ST_CF_PUNCT = 32, /* （Ｘｘ＿＊: the scan has something to do */
+    ST_CF_COMMA = 64, /* ，、 end a clause */
+    ST_CF_STOP = 128  /* 。；：！？ end a clause */
 };
-/* Sets the script and watermark flags (clean.c). */
-void st_clean_fill_flags(uint8_t *cjk);
+/* Sets the script, watermark and punctuation flags (clean.c). */
+void st_clean_fill_flags(uint8_t *flags);
 
 /* A "requires" literal of a rule, indexed by its first code point so that
  * the scan in clean.c finds all of them in its one pass over the text. */
 typedef struct st_literal {
     const char *bytes; /* owned by the rule */
     size_t len;
+    size_t first_len;  /* bytes of the first character, when they are its
+                          UTF-8 form (so equal in the text); else 0 */
     uint32_t first;    /* first code point (BMP) */
     uint32_t rule;     /* index into rules */
 } st_literal;
+
+/* Where the literals with one first code point are in lits: a slot of an
+ * open-addressing table (a power of two of them, at least twice as many as
+ * there are first code points). */
+typedef struct st_lit_slot {
+    uint32_t first;
+    uint32_t lo, hi;   /* lits[lo, hi); hi == 0 for an empty slot */
+} st_lit_slot;
 
 struct st_rules {
     st_noise_rule *rules;
     size_t rule_count, rule_cap;
     st_literal *lits;  /* sorted by first code point */
     size_t lit_count, lit_cap;
+    st_lit_slot *lit_slots; /* by first code point; lit_slot_mask + 1 slots */
+    size_t lit_slot_mask;
     uint8_t trig[8192]; /* bit per BMP code point: some literal starts with it */
-    uint8_t cjk[ST_CJK_TABLE]; /* ST_CF_* flags of U+4000..U+9FFF for the scan */
+    uint8_t chars[ST_CHAR_FLAGS]; /* ST_CF_* flags of the BMP for the scan */
     st_dict_word *words;
     size_t word_count, word_cap;
     uint32_t *table;   /* open addressing: word index + 1, 0 when empty */
     size_t table_size; /* power of two */
     size_t max_word_len;
 };
+
+/* The literals whose first code point is cp (some literal starts with it):
+ * lits[*lo, return value). */
+static inline size_t st_lits_of(const st_rules *r, uint32_t cp, size_t *lo)
+{
+    size_t h = (size_t)((cp * 0x9E3779B1u) >> 16) & r->lit_slot_mask;
+    while (r->lit_slots[h].first != cp && r->lit_slots[h].hi) h = (h + 1) & r->lit_slot_mask;
+    *lo = r->lit_slots[h].lo;
+    return r->lit_slots[h].hi;
+}
 
 /* The dictionary entry for a lower-case ASCII word, or NULL. */
 const st_dict_word *st_dict_lookup(const st_rules *r, const char *lower, size_t len);
