@@ -110,6 +110,13 @@ def main():
         bb = max(int(batch.get("busy_before_batch", 0) or 0), int(batch.get("busy_after_batch", 0) or 0))
         note = " (machine %d%% busy with other work: not meaningful)" % bb if bb > 10 else ""
         rows.append(("batch speed-up -j2 / -j1" + note, "%.2f×" % sp, "", "≥ %g×" % T_SPEEDUP, yn(sp >= T_SPEEDUP)))
+        if "tmpfs_j1_s" in batch and "tmpfs_j2_s" in batch:
+            m1 = float(batch["tmpfs_j1_s"])
+            m2 = float(batch["tmpfs_j2_s"])
+            rows.append(("CLI batch -j1, outputs on tmpfs", "%.1f" % (byts / 1e6 / m1), "%.0f" % (files / m1), "", ""))
+            rows.append(("CLI batch -j2, outputs on tmpfs", "%.1f" % (byts / 1e6 / m2), "%.0f" % (files / m2), "", ""))
+            rows.append(("batch speed-up -j2 / -j1, outputs on tmpfs", "%.2f×" % (m1 / m2), "",
+                         "≥ %g×" % T_SPEEDUP, yn(m1 / m2 >= T_SPEEDUP)))
         if "jsonl_j1_s" in batch and "jsonl_j2_s" in batch:
             k1 = float(batch["jsonl_j1_s"])
             k2 = float(batch["jsonl_j2_s"])

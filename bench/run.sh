@@ -143,6 +143,21 @@ if [[ "$STEPS" == *" batch "* ]]; then
             echo "batch_j${j}_s=$t" >>"$OUT/batch.env"
         done
         echo "batch_out_files=$(find "$BOUT" -type f | wc -l)" >>"$OUT/batch.env"
+        # the same with the outputs on tmpfs (when /dev/shm is one): the CLI's
+        # own scaling, apart from the disk file system's inode allocation,
+        # which serialises file creation (see bench/README.md)
+        TOUT=${BENCH_TMPFS_OUT:-/dev/shm/speechtree-bench-out.$$}
+        if [[ "$(stat -f -c %T "$(dirname "$TOUT")" 2>/dev/null)" == tmpfs ]] &&
+           (( $(df -Pk "$(dirname "$TOUT")" | awk 'NR==2 {print $4}') > 4 * $(du -sk "$ARCH/archive" | cut -f1) )); then
+            for j in 1 2; do
+                say "batch -j$j, outputs on tmpfs: median of $BATCH_RUNS (hyperfine)"
+                t=$(time_median "$TOUT" "$BATCH_RUNS" "$ST" batch "$ARCH/archive" --out "$TOUT" -j$j)
+                echo "tmpfs_j${j}_s=$t" >>"$OUT/batch.env"
+            done
+            rm -rf "$TOUT"
+        else
+            echo "tmpfs: $(dirname "$TOUT") is not a tmpfs with room for the outputs; skipped" >&2
+        fi
         # the same without writing files (JSON lines to /dev/null): parsing and
         # rendering in parallel, without the cost of creating and syncing 10k files
         for j in 1 2; do
