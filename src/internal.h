@@ -36,8 +36,10 @@ void st_arena_free(st_arena *a);
 /* Grow a malloc'ed array so that it holds at least `need` elements.
  * Aborts on OOM: running out of memory is not a property of the input. */
 void *st_grow(void *ptr, size_t *cap, size_t need, size_t elem);
-#define ST_PUSH(arr, n, cap) \
-    ((arr) = st_grow((arr), &(cap), (n) + 1, sizeof *(arr)), &(arr)[(n)++])
+/* The capacity check is inline: st_grow is called only when the array is full. */
+#define ST_PUSH(arr, n, cap)                                                              \
+    ((void)((n) < (cap) || ((arr) = st_grow((arr), &(cap), (n) + 1, sizeof *(arr)), 1)), \
+     &(arr)[(n)++])
 
 /* ---- spans ---- */
 typedef struct st_removed_span {
