@@ -175,15 +175,28 @@ static inline size_t block_char_count(const char *s)
     return count_chars(s, ST_CHAR_BLOCK);
 }
 
+/* Grow both line arrays to hold *cap * 2 lines. */
+static void st_grow_lines(st_doc *doc, size_t *cap)
+{
+    size_t c = *cap * 2;
+    size_t *s = realloc(doc->line_start, c * sizeof *s);
+    if (s) doc->line_start = s;
+    size_t *n = realloc(doc->line_chars, c * sizeof *n);
+    if (n) doc->line_chars = n;
+    if (!s || !n) abort();
+    *cap = c;
+}
+
 void st_build_line_table(st_doc *doc)
 {
     const char *src = doc->src;
     const char *end = src + doc->src_len;
-    size_t lines = 1;
-    for (const char *p = src; (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++) lines++;
     size_t blocks = doc->src_len / ST_CHAR_BLOCK + 1;
-    doc->line_start = malloc(lines * sizeof *doc->line_start);
-    doc->line_chars = malloc(lines * sizeof *doc->line_chars);
+    /* one pass over the newlines: the line arrays start at a guess (speeches
+     * have lines of a few hundred bytes) and grow when it falls short */
+    size_t cap = 64 + doc->src_len / 128;
+    doc->line_start = malloc(cap * sizeof *doc->line_start);
+    doc->line_chars = malloc(cap * sizeof *doc->line_chars);
     doc->block_chars = malloc(blocks * sizeof *doc->block_chars);
     if (!doc->line_start || !doc->line_chars || !doc->block_chars) abort();
 
@@ -212,11 +225,11 @@ void st_build_line_table(st_doc *doc)
             from = doc->line_start[l];
             from_chars = doc->line_chars[l];
         }
-        l++;
+        if (++l == cap) st_grow_lines(doc, &cap);
         doc->line_start[l] = off;
         doc->line_chars[l] = from_chars + count_chars(src + from, off - from);
     }
-    doc->line_count = lines;
+    doc->line_count = l + 1;
 }
 
 /* The line holding byte off, searched from line `from` on. */
