@@ -6,6 +6,9 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 enum { ST_CHAR_BLOCK = 256 };
 
@@ -122,6 +125,33 @@ void st_add_diag(st_doc *doc, const char *code, size_t src_start, size_t src_end
 static size_t count_chars(const char *s, size_t len)
 {
     size_t i = 0, cont = 0;
+#ifdef __SSE2__
+    /* 16 bytes a step: continuation bytes are the signed ones below -64;
+     * each lane counts up to 255 of them before the lanes are summed */
+    const __m128i c0 = _mm_set1_epi8(-64), zero = _mm_setzero_si128();
+    if (len >= 16) {
+        while (len - i >= 16) {
+            size_t vecs = (len - i) / 16;
+            if (vecs > 255) vecs = 255;
+            __m128i acc = zero;
+            for (size_t k = 0; k < vecs; k++, i += 16)
+                acc = _mm_sub_epi8(acc, _mm_cmplt_epi8(_mm_loadu_si128((const __m128i *)(s + i)), c0));
+            __m128i sum = _mm_sad_epu8(acc, zero);
+            cont += (size_t)_mm_cvtsi128_si32(sum) + (size_t)_mm_cvtsi128_si32(_mm_srli_si128(sum, 8));
+        }
+        if (i < len) {
+            /* the last 16 bytes, keeping only the lanes not yet counted:
+             * lane j of tail_lanes + r is set when j >= 16 - r */
+            static const signed char tail_lanes[32] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                                       1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
+            __m128i x = _mm_loadu_si128((const __m128i *)(s + len - 16));
+            __m128i keep = _mm_loadu_si128((const __m128i *)(tail_lanes + (len - i)));
+            __m128i sum = _mm_sad_epu8(_mm_and_si128(_mm_cmplt_epi8(x, c0), keep), zero);
+            cont += (size_t)_mm_cvtsi128_si32(sum) + (size_t)_mm_cvtsi128_si32(_mm_srli_si128(sum, 8));
+        }
+        return len - cont;
+    }
+#endif
     while (len - i >= 8) {
         size_t words = (len - i) / 8;
         if (words > 255) words = 255;
@@ -139,33 +169,34 @@ static size_t count_chars(const char *s, size_t len)
     return len - cont;
 }
 
-/* Characters in one whole ST_CHAR_BLOCK-byte block. The continuation flags
- * (10xxxxxx) of each word are added up per byte lane (at most 32 per lane, no
- * carry between lanes) and the lanes summed once at the end. */
-static size_t block_char_count(const char *s)
+/* Characters in one whole ST_CHAR_BLOCK-byte block. */
+static inline size_t block_char_count(const char *s)
 {
-    uint64_t lanes = 0;
-    for (size_t i = 0; i < ST_CHAR_BLOCK; i += 8) {
-        uint64_t w;
-        memcpy(&w, s + i, 8);
-        lanes += (w & ~(w << 1) & 0x8080808080808080ull) >> 7;
-    }
-    /* pairs of lanes into 16-bit lanes first: eight lanes of up to 32 may
-     * sum to 256, one more than a byte holds */
-    lanes = (lanes & 0x00FF00FF00FF00FFull) + ((lanes >> 8) & 0x00FF00FF00FF00FFull);
-    size_t cont = (size_t)((lanes * 0x0001000100010001ull) >> 48);
-    return ST_CHAR_BLOCK - cont;
+    return count_chars(s, ST_CHAR_BLOCK);
+}
+
+/* Grow both line arrays to hold *cap * 2 lines. */
+static void st_grow_lines(st_doc *doc, size_t *cap)
+{
+    size_t c = *cap * 2;
+    size_t *s = realloc(doc->line_start, c * sizeof *s);
+    if (s) doc->line_start = s;
+    size_t *n = realloc(doc->line_chars, c * sizeof *n);
+    if (n) doc->line_chars = n;
+    if (!s || !n) abort();
+    *cap = c;
 }
 
 void st_build_line_table(st_doc *doc)
 {
     const char *src = doc->src;
     const char *end = src + doc->src_len;
-    size_t lines = 1;
-    for (const char *p = src; (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++) lines++;
     size_t blocks = doc->src_len / ST_CHAR_BLOCK + 1;
-    doc->line_start = malloc(lines * sizeof *doc->line_start);
-    doc->line_chars = malloc(lines * sizeof *doc->line_chars);
+    /* one pass over the newlines: the line arrays start at a guess (speeches
+     * have lines of a few hundred bytes) and grow when it falls short */
+    size_t cap = 64 + doc->src_len / 128;
+    doc->line_start = malloc(cap * sizeof *doc->line_start);
+    doc->line_chars = malloc(cap * sizeof *doc->line_chars);
     doc->block_chars = malloc(blocks * sizeof *doc->block_chars);
     if (!doc->line_start || !doc->line_chars || !doc->block_chars) abort();
 
@@ -194,11 +225,11 @@ void st_build_line_table(st_doc *doc)
             from = doc->line_start[l];
             from_chars = doc->line_chars[l];
         }
-        l++;
+        if (++l == cap) st_grow_lines(doc, &cap);
         doc->line_start[l] = off;
         doc->line_chars[l] = from_chars + count_chars(src + from, off - from);
     }
-    doc->line_count = lines;
+    doc->line_count = l + 1;
 }
 
 /* The line holding byte off, searched from line `from` on. */
@@ -245,26 +276,60 @@ static inline size_t st_char_of(const st_doc *doc, size_t off, size_t l, size_t 
     return below_chars + count_chars(doc->src + below, off - below);
 }
 
-st_place st_place_of_src(const st_doc *doc, size_t start, size_t end)
+/* The line holding byte off, given a line l that starts at or before it:
+ * the next few lines are tried in turn first, as places asked for in order
+ * are mostly close together. */
+static size_t st_line_after(const st_doc *doc, size_t off, size_t l)
+{
+    for (int k = 0; k < 4; k++, l++)
+        if (l + 1 >= doc->line_count || doc->line_start[l + 1] > off) return l;
+    return st_line_of(doc, off, l);
+}
+
+st_place st_place_of_src_hint(const st_doc *doc, st_place_hint *h, size_t start, size_t end)
 {
     st_place p;
     if (start > doc->src_len) start = doc->src_len;
     if (end < start) end = start;
     if (end > doc->src_len) end = doc->src_len;
-    size_t l = st_line_of(doc, start, 0);
+    size_t l, known = 0, known_chars = 0;
+    if (start >= h->off && h->line < doc->line_count) {
+        l = st_line_after(doc, start, h->line);
+        known = h->off;
+        known_chars = h->chars;
+    } else {
+        l = st_line_of(doc, start, 0);
+    }
     p.line = l + 1;
-    p.start = st_char_of(doc, start, l, 0, 0);
+    p.start = st_char_of(doc, start, l, known, known_chars);
     p.column = p.start - doc->line_chars[l] + 1;
-    bool same_line = l + 1 == doc->line_count || end < doc->line_start[l + 1];
-    p.end = st_char_of(doc, end, same_line ? l : st_line_of(doc, end, l + 1), start, p.start);
+    size_t le = st_line_after(doc, end, l);
+    p.end = st_char_of(doc, end, le, start, p.start);
+    h->line = le;
+    h->off = end;
+    h->chars = p.end;
     return p;
 }
 
-/* The map segment holding clean offset `off`, preferring the one that
- * starts there (for starts) or ends there (for ends). */
-static size_t st_map_find(const st_doc *doc, size_t off, bool as_end)
+st_place st_place_of_src(const st_doc *doc, size_t start, size_t end)
 {
-    size_t lo = 0, hi = doc->map_count;
+    st_place_hint h = {0};
+    return st_place_of_src_hint(doc, &h, start, end);
+}
+
+/* The map segment holding clean offset `off`, preferring the one that
+ * starts there (for starts) or ends there (for ends): the last segment whose
+ * start is before off (or at it, for starts), else the first. The search
+ * begins at segment `from`, which must be 0 or one whose start qualifies. */
+static size_t st_map_find_from(const st_doc *doc, size_t off, bool as_end, size_t from)
+{
+    size_t lo = from, hi = doc->map_count;
+    /* nearby first: places asked for in order are mostly close together */
+    for (int k = 0; k < 4 && lo + 1 < hi; k++) {
+        size_t s = doc->map[lo + 1].clean_start;
+        if (!(s < off || (!as_end && s == off))) return lo;
+        lo++;
+    }
     while (hi - lo > 1) {
         size_t mid = (lo + hi) / 2;
         size_t s = doc->map[mid].clean_start;
@@ -274,29 +339,57 @@ static size_t st_map_find(const st_doc *doc, size_t off, bool as_end)
     return lo;
 }
 
+/* A search start for st_map_find_from: the hint's segment when it qualifies. */
+static size_t st_map_from(const st_doc *doc, size_t off, bool as_end, size_t hint)
+{
+    if (hint == 0 || hint >= doc->map_count) return 0;
+    size_t s = doc->map[hint].clean_start;
+    return s < off || (!as_end && s == off) ? hint : 0;
+}
+
+static size_t st_map_find(const st_doc *doc, size_t off, bool as_end)
+{
+    return st_map_find_from(doc, off, as_end, 0);
+}
+
+/* The src offset of clean offset off in map segment m. For a start, an off
+ * before the segment (only possible in the first) wraps around and is
+ * clamped to the segment's end; for an end it is clamped to its start. */
+static size_t st_map_to_src(const st_doc *doc, size_t m, size_t off, bool as_end)
+{
+    const st_map_seg *seg = &doc->map[m];
+    size_t d = as_end && off < seg->clean_start ? 0 : off - seg->clean_start;
+    if (d > seg->len) d = seg->len;
+    return seg->src_start + d;
+}
+
 size_t st_clean_to_src(const st_doc *doc, size_t off)
 {
     if (!doc->map_count) return 0;
-    const st_map_seg *m = &doc->map[st_map_find(doc, off, false)];
-    size_t d = off - m->clean_start;
-    if (d > m->len) d = m->len;
-    return m->src_start + d;
+    return st_map_to_src(doc, st_map_find(doc, off, false), off, false);
 }
 
-static size_t st_clean_to_src_end(const st_doc *doc, size_t off)
+st_place st_place_of_clean_hint(const st_doc *doc, st_place_hint *h, size_t start, size_t end)
 {
-    if (!doc->map_count) return 0;
-    const st_map_seg *m = &doc->map[st_map_find(doc, off, true)];
-    size_t d = off > m->clean_start ? off - m->clean_start : 0;
-    if (d > m->len) d = m->len;
-    return m->src_start + d;
+    size_t s = 0, e = 0;
+    if (doc->map_count) {
+        size_t ms = st_map_find_from(doc, start, false, st_map_from(doc, start, false, h->map));
+        s = e = st_map_to_src(doc, ms, start, false);
+        h->map = ms;
+        if (end > start) {
+            /* every segment that qualifies for the start qualifies for the end */
+            size_t me = st_map_find_from(doc, end, true, ms);
+            e = st_map_to_src(doc, me, end, true);
+            h->map = me;
+        }
+    }
+    return st_place_of_src_hint(doc, h, s, e);
 }
 
 st_place st_place_of_clean(const st_doc *doc, size_t start, size_t end)
 {
-    size_t s = st_clean_to_src(doc, start);
-    size_t e = end > start ? st_clean_to_src_end(doc, end) : s;
-    return st_place_of_src(doc, s, e);
+    st_place_hint h = {0};
+    return st_place_of_clean_hint(doc, &h, start, end);
 }
 
 /* ---- public accessors ---- */

@@ -36,8 +36,10 @@ void st_arena_free(st_arena *a);
 /* Grow a malloc'ed array so that it holds at least `need` elements.
  * Aborts on OOM: running out of memory is not a property of the input. */
 void *st_grow(void *ptr, size_t *cap, size_t need, size_t elem);
-#define ST_PUSH(arr, n, cap) \
-    ((arr) = st_grow((arr), &(cap), (n) + 1, sizeof *(arr)), &(arr)[(n)++])
+/* The capacity check is inline: st_grow is called only when the array is full. */
+#define ST_PUSH(arr, n, cap)                                                              \
+    ((void)((n) < (cap) || ((arr) = st_grow((arr), &(cap), (n) + 1, sizeof *(arr)), 1)), \
+     &(arr)[(n)++])
 
 /* ---- spans ---- */
 typedef struct st_removed_span {
@@ -169,6 +171,16 @@ void st_add_diag(st_doc *doc, const char *code, size_t src_start, size_t src_end
 size_t st_clean_to_src(const st_doc *doc, size_t clean_off);
 st_place st_place_of_src(const st_doc *doc, size_t start, size_t end);
 st_place st_place_of_clean(const st_doc *doc, size_t start, size_t end);
+/* Where the last place asked for through it ended, so that the next one, if
+ * it comes later in the text, is found by looking forward from there rather
+ * than from the start (render.c asks for places in mostly increasing order).
+ * Zero-initialise; the results are the same as without. */
+typedef struct st_place_hint {
+    size_t line, off, chars; /* line and characters before src byte off */
+    size_t map;              /* a map segment at or before the last clean end */
+} st_place_hint;
+st_place st_place_of_src_hint(const st_doc *doc, st_place_hint *h, size_t start, size_t end);
+st_place st_place_of_clean_hint(const st_doc *doc, st_place_hint *h, size_t start, size_t end);
 void st_build_line_table(st_doc *doc);
 
 /* ---- lexer helper (lex.c), also used by segment.c ---- */

@@ -14,6 +14,9 @@
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 enum {
     MAX_NESTING = 512,
@@ -35,6 +38,7 @@ typedef struct writer {
     bool pretty;
     int depth;
     size_t pending_newlines; /* put_expanded: '\n's not yet known not to be trailing */
+    st_place_hint hint;      /* places are asked for in mostly increasing order */
     bool first[MAX_NESTING]; /* no member written yet at this depth */
 } writer;
 
@@ -118,14 +122,28 @@ static inline char *o_key(writer *w, char *o, const char *lit, size_t n)
 
 static inline char *o_uint(char *o, size_t v)
 {
-    char b[24];
-    size_t i = sizeof b;
-    do {
-        b[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    memcpy(o, b + i, sizeof b - i);
-    return o + (sizeof b - i);
+    /* pow10[0] is 0 rather than 1 so that 0 has one digit too */
+    static const uint64_t pow10[20] = {
+        0u, 10u, 100u, 1000u, 10000u, 100000u, 1000000u, 10000000u, 100000000u, 1000000000u,
+        10000000000u, 100000000000u, 1000000000000u, 10000000000000u, 100000000000000u,
+        1000000000000000u, 10000000000000000u, 100000000000000000u, 1000000000000000000u,
+        10000000000000000000u};
+    static const char pairs[] = "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+                                "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+                                "8081828384858687888990919293949596979899";
+    /* digit count without a division per digit: log10 from the bit length
+     * (1233 / 4096 ~ log10 2), corrected by one compare */
+    unsigned t = ((64u - (unsigned)__builtin_clzll((uint64_t)v | 1)) * 1233u) >> 12;
+    size_t n = t + ((uint64_t)v >= pow10[t]);
+    char *e = o + n;
+    while (v >= 100) { /* two digits per division */
+        e -= 2;
+        memcpy(e, pairs + 2 * (v % 100), 2);
+        v /= 100;
+    }
+    if (v >= 10) memcpy(e - 2, pairs + 2 * v, 2);
+    else e[-1] = (char)('0' + v);
+    return o + n;
 }
 
 static inline void done(writer *w, char *o)
@@ -184,8 +202,15 @@ static void put_escape(writer *w, unsigned char c)
 }
 
 /* The escaped bytes of a string, without the quotes. Runs that need no
- * escaping are copied 8 bytes at a time: each word is stored whole, then the
- * end moves past the bytes that were plain. */
+ * escaping are copied a vector (or word) at a time: each is stored whole,
+ * then the end moves past the bytes that were plain. */
+#ifdef __SSE2__
+/* 0xFF in each byte of x that needs escaping: x <= 0x1F, '"' or '\\' */
+#define ESCAPES(x)                                                                    \
+    _mm_or_si128(_mm_cmpeq_epi8(_mm_min_epu8((x), below), (x)),                      \
+                 _mm_or_si128(_mm_cmpeq_epi8((x), quote), _mm_cmpeq_epi8((x), bslash)))
+#endif
+
 static void put_string_body(writer *w, const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s, *end = p + n;
@@ -196,11 +221,44 @@ static void put_string_body(writer *w, const char *s, size_t n)
             continue;
         }
         char *o = w->buf + w->len;
-        /* Copy at most avail - 9 bytes, so that a word stored at any point
+        /* Copy at most avail - 17 bytes, so that a vector stored at any point
          * stays inside the buffer (and a NUL still fits). */
         size_t m = (size_t)(end - p);
-        if (m > avail - 9) m = avail - 9;
+        if (m > avail - 17) m = avail - 17;
         const unsigned char *stop = p + m;
+#ifdef __SSE2__
+        if (m >= 16) {
+            const __m128i below = _mm_set1_epi8(0x1F), quote = _mm_set1_epi8('"'),
+                          bslash = _mm_set1_epi8('\\');
+            size_t i = 0, k;
+            unsigned mask;
+            for (; m - i >= 16; i += 16) {
+                __m128i x = _mm_loadu_si128((const __m128i *)(p + i));
+                _mm_storeu_si128((__m128i *)(o + i), x);
+                mask = (unsigned)_mm_movemask_epi8(ESCAPES(x));
+                if (mask) goto found;
+            }
+            if (i < m) {
+                /* the last vector overlaps the one before (m >= 16 keeps it
+                 * inside the run): its bytes below i were plain and are
+                 * stored again unchanged */
+                size_t back = 16 - (m - i);
+                __m128i x = _mm_loadu_si128((const __m128i *)(p + m - 16));
+                _mm_storeu_si128((__m128i *)(o + m - 16), x);
+                mask = (unsigned)_mm_movemask_epi8(ESCAPES(x)) >> back;
+                if (mask) goto found;
+            }
+            p += m;
+            o += m;
+            done(w, o);
+            continue;
+        found:
+            k = i + (size_t)__builtin_ctz(mask);
+            p += k;
+            o += k;
+            goto escape;
+        }
+#endif
         while ((size_t)(stop - p) >= 8) {
             uint64_t x;
             memcpy(&x, p, 8);
@@ -281,14 +339,24 @@ static void put_bool(writer *w, bool v)
 
 #define KEY_UINT(w, lit, v) done((w), o_uint(O_KEY((w), room((w), KEY_ROOM((w), lit) + 20), lit), (v)))
 
-/* "line", "column", "start", "end": one room for the four. */
+/* "line", "column", "start", "end": one room for the four. Compact output
+ * (the common case) writes the keys after the first as plain literals. */
 static void place_members(writer *w, st_place p)
 {
     char *o = room(w, 4 * (item_room(w) + 20) + sizeof "\"line\"\"column\"\"start\"\"end\"" + 4 * 2);
     o = o_uint(O_KEY(w, o, "\"line\": "), p.line);
-    o = o_uint(O_KEY(w, o, "\"column\": "), p.column);
-    o = o_uint(O_KEY(w, o, "\"start\": "), p.start);
-    o = o_uint(O_KEY(w, o, "\"end\": "), p.end);
+    if (w->pretty) {
+        o = o_uint(O_KEY(w, o, "\"column\": "), p.column);
+        o = o_uint(O_KEY(w, o, "\"start\": "), p.start);
+        o = o_uint(O_KEY(w, o, "\"end\": "), p.end);
+    } else {
+        memcpy(o, ",\"column\":", 10);
+        o = o_uint(o + 10, p.column);
+        memcpy(o, ",\"start\":", 9);
+        o = o_uint(o + 9, p.start);
+        memcpy(o, ",\"end\":", 7);
+        o = o_uint(o + 7, p.end);
+    }
     done(w, o);
 }
 
@@ -299,7 +367,7 @@ static void place_object(writer *w, const st_doc *doc, size_t start, size_t end)
         return;
     }
     open_(w, '{');
-    place_members(w, st_place_of_clean(doc, start, end));
+    place_members(w, st_place_of_clean_hint(doc, &w->hint, start, end));
     close_(w, '}');
 }
 
@@ -322,7 +390,7 @@ static void render_nodes(writer *w, const st_doc *doc, const st_node *n)
         KEY_CSTRING(w, "\"kind\": ", st_kind_name(n->kind));
         size_t end = n->text_end > n->heading_end ? n->text_end : n->heading_end;
         if (end < n->marker_end) end = n->marker_end;
-        place_members(w, st_place_of_clean(doc, n->marker_start, end));
+        place_members(w, st_place_of_clean_hint(doc, &w->hint, n->marker_start, end));
         KEY(w, "\"children\": ");
         open_(w, '[');
         render_nodes(w, doc, n->first_child);
@@ -425,7 +493,7 @@ static void render(writer *w, const st_doc *doc, unsigned flags)
         open_(w, '{');
         KEY_CSTRING(w, "\"rule\": ", r->rule);
         KEY_STRING(w, "\"text\": ", doc->src + r->start, r->end - r->start);
-        place_members(w, st_place_of_src(doc, r->start, r->end));
+        place_members(w, st_place_of_src_hint(doc, &w->hint, r->start, r->end));
         close_(w, '}');
     }
     close_(w, ']');
@@ -438,7 +506,7 @@ static void render(writer *w, const st_doc *doc, unsigned flags)
         open_(w, '{');
         KEY_STRING(w, "\"word\": ", doc->src + c->start, c->end - c->start);
         KEY_CSTRING(w, "\"expansion\": ", c->expansion);
-        place_members(w, st_place_of_src(doc, c->start, c->end));
+        place_members(w, st_place_of_src_hint(doc, &w->hint, c->start, c->end));
         close_(w, '}');
     }
     close_(w, ']');
@@ -451,7 +519,7 @@ static void render(writer *w, const st_doc *doc, unsigned flags)
         open_(w, '{');
         KEY_CSTRING(w, "\"code\": ", d->code);
         KEY_CSTRING(w, "\"message\": ", d->message);
-        place_members(w, st_place_of_src(doc, d->start, d->end));
+        place_members(w, st_place_of_src_hint(doc, &w->hint, d->start, d->end));
         close_(w, '}');
     }
     close_(w, ']');
