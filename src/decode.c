@@ -327,6 +327,47 @@ static size_t run3_x8(const unsigned char *in, size_t len)
     return j;
 }
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+
+/* As run3_x8, in steps of sixteen sequences (48 bytes, three vectors). */
+static size_t run3_x16(const unsigned char *in, size_t len)
+{
+    static const unsigned char mask[48] = {
+        0xF0, 0xC0, 0xC0, 0xF0, 0xC0, 0xC0, 0xF0, 0xC0, 0xC0, 0xF0, 0xC0, 0xC0,
+        0xF0, 0xC0, 0xC0, 0xF0, 0xC0, 0xC0, 0xF0, 0xC0, 0xC0, 0xF0, 0xC0, 0xC0,
+        0xF0, 0xC0, 0xC0, 0xF0, 0xC0, 0xC0, 0xF0, 0xC0, 0xC0, 0xF0, 0xC0, 0xC0,
+        0xF0, 0xC0, 0xC0, 0xF0, 0xC0, 0xC0, 0xF0, 0xC0, 0xC0, 0xF0, 0xC0, 0xC0};
+    static const unsigned char want[48] = {
+        0xE0, 0x80, 0x80, 0xE0, 0x80, 0x80, 0xE0, 0x80, 0x80, 0xE0, 0x80, 0x80,
+        0xE0, 0x80, 0x80, 0xE0, 0x80, 0x80, 0xE0, 0x80, 0x80, 0xE0, 0x80, 0x80,
+        0xE0, 0x80, 0x80, 0xE0, 0x80, 0x80, 0xE0, 0x80, 0x80, 0xE0, 0x80, 0x80,
+        0xE0, 0x80, 0x80, 0xE0, 0x80, 0x80, 0xE0, 0x80, 0x80, 0xE0, 0x80, 0x80};
+    const __m128i m0 = _mm_loadu_si128((const __m128i *)mask), m1 = _mm_loadu_si128((const __m128i *)(mask + 16)),
+                  m2 = _mm_loadu_si128((const __m128i *)(mask + 32));
+    const __m128i v0 = _mm_loadu_si128((const __m128i *)want), v1 = _mm_loadu_si128((const __m128i *)(want + 16)),
+                  v2 = _mm_loadu_si128((const __m128i *)(want + 32));
+    const __m128i e0 = _mm_set1_epi8((char)0xE0), ed = _mm_set1_epi8((char)0xED);
+    size_t j = 0;
+    for (; j + 48 <= len; j += 48) {
+        __m128i a = _mm_loadu_si128((const __m128i *)(in + j));
+        __m128i b = _mm_loadu_si128((const __m128i *)(in + j + 16));
+        __m128i c = _mm_loadu_si128((const __m128i *)(in + j + 32));
+        __m128i ok = _mm_and_si128(_mm_and_si128(_mm_cmpeq_epi8(_mm_and_si128(a, m0), v0),
+                                                 _mm_cmpeq_epi8(_mm_and_si128(b, m1), v1)),
+                                   _mm_cmpeq_epi8(_mm_and_si128(c, m2), v2));
+        if (_mm_movemask_epi8(ok) != 0xFFFF) break;
+        /* leads E0 and ED have special second-byte ranges (continuation
+         * bytes are never E0 or ED) */
+        __m128i bad = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(a, e0), _mm_cmpeq_epi8(a, ed)),
+                                   _mm_or_si128(_mm_cmpeq_epi8(b, e0), _mm_cmpeq_epi8(b, ed)));
+        bad = _mm_or_si128(bad, _mm_or_si128(_mm_cmpeq_epi8(c, e0), _mm_cmpeq_epi8(c, ed)));
+        if (_mm_movemask_epi8(bad)) break;
+    }
+    return j;
+}
+#endif
+
 /* Length of the longest valid UTF-8 prefix of in[0..len); *has_cr tells
  * whether that prefix holds a CR, *has_ctrl whether it holds a NUL or a C0
  * control other than \t \n \v \f \r (what scan_bytes counts). No stores:
@@ -359,6 +400,9 @@ static size_t utf8_valid_prefix(const unsigned char *in, size_t len, bool *has_c
          * then one word each */
         if (c >= 0xE1) {
             size_t j = i;
+#ifdef __SSE2__
+            j += run3_x16(in + j, len - j);
+#endif
             j += run3_x8(in + j, len - j);
             while (j + 4 <= len) {
                 uint32_t w = (uint32_t)in[j] | (uint32_t)in[j + 1] << 8 | (uint32_t)in[j + 2] << 16;
