@@ -327,6 +327,47 @@ static size_t run3_x8(const unsigned char *in, size_t len)
     return j;
 }
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+
+/* As run3_x8, in steps of sixteen sequences (48 bytes, three vectors). */
+static size_t run3_x16(const unsigned char *in, size_t len)
+{
+    static const unsigned char mask[48] = {
+        0xF0, 0xC0, 0xC0, 0xF0, 0xC0, 0xC0, 0xF0, 0xC0, 0xC0, 0xF0, 0xC0, 0xC0,
+        0xF0, 0xC0, 0xC0, 0xF0, 0xC0, 0xC0, 0xF0, 0xC0, 0xC0, 0xF0, 0xC0, 0xC0,
+        0xF0, 0xC0, 0xC0, 0xF0, 0xC0, 0xC0, 0xF0, 0xC0, 0xC0, 0xF0, 0xC0, 0xC0,
+        0xF0, 0xC0, 0xC0, 0xF0, 0xC0, 0xC0, 0xF0, 0xC0, 0xC0, 0xF0, 0xC0, 0xC0};
+    static const unsigned char want[48] = {
+        0xE0, 0x80, 0x80, 0xE0, 0x80, 0x80, 0xE0, 0x80, 0x80, 0xE0, 0x80, 0x80,
+        0xE0, 0x80, 0x80, 0xE0, 0x80, 0x80, 0xE0, 0x80, 0x80, 0xE0, 0x80, 0x80,
+        0xE0, 0x80, 0x80, 0xE0, 0x80, 0x80, 0xE0, 0x80, 0x80, 0xE0, 0x80, 0x80,
+        0xE0, 0x80, 0x80, 0xE0, 0x80, 0x80, 0xE0, 0x80, 0x80, 0xE0, 0x80, 0x80};
+    const __m128i m0 = _mm_loadu_si128((const __m128i *)mask), m1 = _mm_loadu_si128((const __m128i *)(mask + 16)),
+                  m2 = _mm_loadu_si128((const __m128i *)(mask + 32));
+    const __m128i v0 = _mm_loadu_si128((const __m128i *)want), v1 = _mm_loadu_si128((const __m128i *)(want + 16)),
+                  v2 = _mm_loadu_si128((const __m128i *)(want + 32));
+    const __m128i e0 = _mm_set1_epi8((char)0xE0), ed = _mm_set1_epi8((char)0xED);
+    size_t j = 0;
+    for (; j + 48 <= len; j += 48) {
+        __m128i a = _mm_loadu_si128((const __m128i *)(in + j));
+        __m128i b = _mm_loadu_si128((const __m128i *)(in + j + 16));
+        __m128i c = _mm_loadu_si128((const __m128i *)(in + j + 32));
+        __m128i ok = _mm_and_si128(_mm_and_si128(_mm_cmpeq_epi8(_mm_and_si128(a, m0), v0),
+                                                 _mm_cmpeq_epi8(_mm_and_si128(b, m1), v1)),
+                                   _mm_cmpeq_epi8(_mm_and_si128(c, m2), v2));
+        if (_mm_movemask_epi8(ok) != 0xFFFF) break;
+        /* leads E0 and ED have special second-byte ranges (continuation
+         * bytes are never E0 or ED) */
+        __m128i bad = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(a, e0), _mm_cmpeq_epi8(a, ed)),
+                                   _mm_or_si128(_mm_cmpeq_epi8(b, e0), _mm_cmpeq_epi8(b, ed)));
+        bad = _mm_or_si128(bad, _mm_or_si128(_mm_cmpeq_epi8(c, e0), _mm_cmpeq_epi8(c, ed)));
+        if (_mm_movemask_epi8(bad)) break;
+    }
+    return j;
+}
+#endif
+
 /* Length of the longest valid UTF-8 prefix of in[0..len); *has_cr tells
  * whether that prefix holds a CR, *has_ctrl whether it holds a NUL or a C0
  * control other than \t \n \v \f \r (what scan_bytes counts). No stores:
@@ -359,6 +400,9 @@ static size_t utf8_valid_prefix(const unsigned char *in, size_t len, bool *has_c
          * then one word each */
         if (c >= 0xE1) {
             size_t j = i;
+#ifdef __SSE2__
+            j += run3_x16(in + j, len - j);
+#endif
             j += run3_x8(in + j, len - j);
             while (j + 4 <= len) {
                 uint32_t w = (uint32_t)in[j] | (uint32_t)in[j + 1] << 8 | (uint32_t)in[j + 2] << 16;
@@ -1214,23 +1258,50 @@ static inline unsigned char *put_utf8(unsigned char *p, uint32_t c)
     return put_4(p, c);
 }
 
-/* GB18030 in[0..len) into doc->src as decode_icu makes it (CRLF and CR as LF,
- * a U+FEFF at the very start dropped); false, with nothing changed, when the
- * input needs ICU. */
-static bool decode_gb18030_table(st_doc *doc, const unsigned char *in, size_t len)
+/* GB18030 being decoded from tables into a buffer, possibly in two steps: the
+ * detector's sample first (scored on the way), the rest once GB18030 won. */
+typedef struct gb_dec {
+    const mb_table *t;
+    gb4_conv g4;
+    const unsigned char *in, *p, *end;
+    unsigned char *out, *o;
+    size_t cap;
+} gb_dec;
+
+static bool gb_dec_open(gb_dec *d, const unsigned char *in, size_t len)
 {
-    const mb_table *t = &fast_tables_get()->gb18030;
-    if (!t->usable) return false;
+    memset(d, 0, sizeof *d);
+    d->t = &fast_tables_get()->gb18030;
+    if (!d->t->usable) return false;
     /* a pair (2 bytes) becomes at most 3, anything else at most its length;
      * a 3-byte character is stored as 4 bytes */
-    size_t cap = len + len / 2 + 8;
-    unsigned char *out = malloc(cap);
-    if (!out) return false;
-    unsigned char *o = out;
-    gb4_conv g4 = {0};
-    const unsigned char *p = in, *end = in + len;
+    d->cap = len + len / 2 + 8;
+    d->out = d->o = malloc(d->cap);
+    d->in = d->p = in;
+    d->end = in + len;
+    return d->out != NULL;
+}
+
+static void gb_dec_close(gb_dec *d)
+{
+    gb4_close(&d->g4);
+    free(d->out);
+    d->out = NULL;
+}
+
+/* Decode the characters that start before lim (the last one may end after it),
+ * as decode_icu would (CRLF and CR as LF, a U+FEFF at the very start dropped).
+ * With cnt, counts the score classes (and in cnt[SC_COUNT] the four-byte ones) of the non-ASCII characters that end by
+ * lim and sets *straddle to one that does not (else leaves it). False when the
+ * input needs ICU. */
+static inline __attribute__((always_inline)) bool gb_dec_run(gb_dec *d, const unsigned char *lim, size_t *cnt,
+                                                               const unsigned char **straddle)
+{
+    const mb_table *t = d->t;
+    const unsigned char *p = d->p, *end = d->end, *in = d->in;
+    unsigned char *o = d->o;
     bool ok = true;
-    while (p < end) {
+    while (p < lim) {
         unsigned c = *p;
         if (c < 0x80) {
             if (c == '\r') {
@@ -1242,7 +1313,7 @@ static bool decode_gb18030_table(st_doc *doc, const unsigned char *in, size_t le
             *o++ = (unsigned char)c;
             p++;
             /* an ASCII run without CR, 8 bytes at a time */
-            while (end - p >= 8) {
+            while (lim - p >= 8) {
                 uint64_t w;
                 memcpy(&w, p, 8);
                 if ((w & HIGHS) || HAS_ZERO(w ^ (ONES * '\r'))) break;
@@ -1254,14 +1325,29 @@ static bool decode_gb18030_table(st_doc *doc, const unsigned char *in, size_t le
         }
         /* a run of pairs: one table entry each, stored as 4 bytes */
         const pair_entry *e;
-        while (p + 1 < end && (c = *p) >= 0x80 && (e = &t->pairs[(c - 0x80) << 8 | p[1]])->meta) {
+        while (lim - p >= 2 && (c = *p) >= 0x80 && (e = &t->pairs[(c - 0x80) << 8 | p[1]])->meta) {
             memcpy(o, e->utf8, 4);
             o += e->meta & PAIR_LEN_MASK;
+            if (cnt) cnt[e->meta >> PAIR_CLASS_SHIFT]++;
             p += 2;
         }
-        if (p == end || *p < 0x80) continue;
+        if (p >= lim || *p < 0x80) continue;
+        if (p + 1 < end && (e = &t->pairs[(*p - 0x80) << 8 | p[1]])->meta) { /* a pair across lim */
+            memcpy(o, e->utf8, 4);
+            o += e->meta & PAIR_LEN_MASK;
+            if (cnt) *straddle = p;
+            p += 2;
+            continue;
+        }
         uint32_t cp;
-        if (end - p >= 4 && is_gb4(p) && gb4_char(&g4, p, &cp)) {
+        if (end - p >= 4 && is_gb4(p) && gb4_char(&d->g4, p, &cp)) {
+            if (cnt) {
+                if (lim - p >= 4) {
+                    cnt[score_class_of(common_han_set(), cp)]++;
+                    cnt[SC_COUNT]++;
+                }
+                else *straddle = p;
+            }
             if (!(cp == 0xFEFF && p == in)) o = put_utf8(o, cp);
             p += 4;
             continue;
@@ -1269,19 +1355,75 @@ static bool decode_gb18030_table(st_doc *doc, const unsigned char *in, size_t le
         ok = false; /* GB18030 singles (none in ICU's table) and errors: ICU */
         break;
     }
-    gb4_close(&g4);
+    d->p = p;
+    d->o = o;
+    return ok;
+}
+
+/* The rest of the input, then the buffer into doc->src (d is closed). */
+static bool gb_dec_finish(gb_dec *d, st_doc *doc)
+{
+    bool ok = gb_dec_run(d, d->end, NULL, NULL);
+    gb4_close(&d->g4);
     if (!ok) {
-        free(out);
+        gb_dec_close(d);
         return false;
     }
-    size_t n = (size_t)(o - out);
+    size_t n = (size_t)(d->o - d->out);
+    unsigned char *out = d->out;
+    d->out = NULL;
     out[n] = 0;
-    if (cap > n + 4096 && cap / 8 > n / 7) {
+    if (d->cap > n + 4096 && d->cap / 8 > n / 7) {
         unsigned char *q = realloc(out, n + 1);
         if (q) out = q;
     }
     doc->src = (char *)out;
     doc->src_len = n;
+    return true;
+}
+
+/* GB18030 in[0..len) into doc->src as decode_icu makes it; false, with nothing
+ * changed, when the input needs ICU. */
+static bool decode_gb18030_table(st_doc *doc, const unsigned char *in, size_t len)
+{
+    gb_dec d;
+    if (!gb_dec_open(&d, in, len)) {
+        gb_dec_close(&d);
+        return false;
+    }
+    return gb_dec_finish(&d, doc);
+}
+
+/* Decode GB18030 up to the end of the detector's sample in[start..start+n) and
+ * score the sample on the way: exactly what score_table would count, when
+ * true. ctrl: the sample may hold C0 controls. On false the decoder may still
+ * be open (d->out) for gb_dec_finish, but the score is not known. */
+static bool gb_dec_score_sample(gb_dec *d, size_t start, size_t n, bool flush, bool ctrl, score_acc *a)
+{
+    size_t cnt[SC_COUNT + 1] = {0}; /* + four-byte characters */
+    const unsigned char *lim = d->in + start + n, *straddle = NULL;
+    if (!gb_dec_run(d, lim, cnt, &straddle)) {
+        gb_dec_close(d);
+        return false;
+    }
+    const unsigned char *score_end = lim;
+    if (straddle) {
+        /* score_table stops at a lead byte that is the last byte of a sample
+         * without flush; anything else across the end goes to ICU there */
+        if (flush || straddle != lim - 1 || !d->t->lead[*straddle - 0x80]) return false;
+        score_end = straddle;
+    }
+    /* ASCII: the rest of the sample's bytes (a pair takes 2, a four-byte
+     * character 4; bytes below 0x30 are never part of either) */
+    const unsigned char *s = d->in + start;
+    size_t quads = cnt[SC_COUNT], pairs = cnt[SC_COMMON] + cnt[SC_WEIRD] + cnt[SC_OTHER] - quads;
+    size_t ascii = (size_t)(score_end - s) - 2 * pairs - 4 * quads, ctl = 0;
+    if (ctrl)
+        for (const unsigned char *q = s; q < score_end; q++) ctl += *q < 0x20 && !(*q >= '\t' && *q <= '\r');
+    cnt[SC_TEXT] = ascii - ctl;
+    cnt[SC_CONTROL] = ctl;
+    memset(a, 0, sizeof *a);
+    score_add_classes(a, cnt);
     return true;
 }
 
@@ -1539,6 +1681,7 @@ static int decode_auto(st_doc *doc, const char *data, size_t len, bool lossy, st
     bool broken_utf8 = valid >= 4 * invalid; /* exact even when the census stopped early */
     const char *label = NULL, *icu = NULL;
     int conf = 0;
+    gb_dec gd = {0}; /* GB18030 decoded while scored: kept if it wins */
     if (!broken_utf8) {
         common = common_han_set();
         const fast_tables *ft = fast_tables_get();
@@ -1557,7 +1700,9 @@ static int decode_auto(st_doc *doc, const char *data, size_t len, bool lossy, st
             /* an unpaired surrogate is an error: that UTF-16 candidate is out */
             if (k >= 2 && ft->utf16_unpaired_fails && utf16_has_unpaired(u + start, n, k == 3)) continue;
             const mb_table *t = k == 0 ? &ft->gb18030 : k == 1 ? &ft->big5 : NULL;
-            if (!(t && t->usable && score_table(t, &g4, u + start, n, flush, common, &c[k].acc)))
+            bool scored = k == 0 && t->usable && gb_dec_open(&gd, u, len) &&
+                          gb_dec_score_sample(&gd, start, n, flush, cs.ctrl > 0, &c[k].acc);
+            if (!scored && !(t && t->usable && score_table(t, &g4, u + start, n, flush, common, &c[k].acc)))
                 score_icu(c[k].icu, data + start, n, flush, common, &c[k].acc);
             c[k].score = score_of(&c[k].acc);
             /* BOM-less UTF-16 without ASCII must look very much like Chinese */
@@ -1586,6 +1731,7 @@ static int decode_auto(st_doc *doc, const char *data, size_t len, bool lossy, st
             broken_utf8 = true;
         }
     }
+    if (gd.out && !(icu && !strcmp(icu, "gb18030"))) gb_dec_close(&gd);
     if (broken_utf8) {
         if (!lossy) {
             *err = utf8_err;
@@ -1598,6 +1744,7 @@ static int decode_auto(st_doc *doc, const char *data, size_t len, bool lossy, st
     set_result(doc, label, "detected", conf);
     char suffix[96];
     snprintf(suffix, sizeof suffix, "; encoding detected as %s, confidence %d%%", label, conf);
+    if (gd.out && gb_dec_finish(&gd, doc)) return 0;
     return decode_with(doc, icu, data, len, 0, lossy, label, suffix, err);
 }
 
