@@ -1255,22 +1255,18 @@ static size_t st_scan_run3(st_scanner *z, const uint8_t *flags, size_t i)
         uint32_t cp[6] = {(uint32_t)_mm_extract_epi16(lo, 0), (uint32_t)_mm_extract_epi16(lo, 3),
                           (uint32_t)_mm_extract_epi16(lo, 6), (uint32_t)_mm_extract_epi16(hi, 1),
                           (uint32_t)_mm_extract_epi16(hi, 4), (uint32_t)_mm_extract_epi16(hi, 7)};
-        uint8_t f[6] = {flags[cp[0]], flags[cp[1]], flags[cp[2]], flags[cp[3]], flags[cp[4]], flags[cp[5]]};
-        if (!((f[0] | f[1] | f[2] | f[3] | f[4] | f[5]) & z->mask)) {
-            i += 18;
-            continue;
-        }
-        size_t k = 0;
-        for (; k < 6; k++) {
-            uint8_t fk = f[k] & z->mask; /* the mask may change on the way */
-            if (!fk) continue;
-            size_t at = i + 3 * k, next = st_scan_flagged3(z, at, cp[k], fk);
-            if (next != at + 3) { /* a run (placeholder, pinyin) goes on elsewhere */
-                i = next;
+        size_t next = i + 18;
+#pragma GCC unroll 6
+        for (size_t k = 0; k < 6; k++) {
+            uint8_t f = flags[cp[k]] & z->mask; /* the mask may change on the way */
+            if (!f) continue;
+            size_t at = i + 3 * k, e = st_scan_flagged3(z, at, cp[k], f);
+            if (e != at + 3) { /* a run (placeholder, pinyin) goes on elsewhere */
+                next = e;
                 break;
             }
         }
-        if (k == 6) i += 18;
+        i = next;
     }
     return i;
 }
