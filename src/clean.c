@@ -493,8 +493,9 @@ static size_t st_pline_end(const char *s, size_t n, size_t pos)
 /* The most common line length (at least 15 characters) of the first 64 KB,
  * when at least 5 and 30% of the lines have it, is the width of a
  * hard-wrapped copy. A flattened copy has one to three lines of which one
- * has at least 3000 bytes. */
-static void st_layout_detect(const char *s, size_t n, st_layout *L)
+ * has at least 3000 bytes. tab, when not NULL, is a doc whose line table
+ * is that of s: it gives the characters of whole lines. */
+static void st_layout_detect(const char *s, size_t n, const st_doc *tab, st_layout *L)
 {
     size_t pos = 0, nonempty = 0, longest = 0;
     L->mode = ST_LAYOUT_PLAIN;
@@ -514,11 +515,26 @@ static void st_layout_detect(const char *s, size_t n, st_layout *L)
     }
     size_t lim = n < 65536 ? n : 65536, hist[201] = {0}, lines = 0;
     pos = 0;
+    size_t k = 0; /* with tab (doc's line table of s): the line at pos */
     while (pos < lim) {
-        size_t le = st_pline_end(s, lim, pos), a = pos, b = le;
-        st_trim(s, &a, &b);
+        size_t le, a = pos, b, c;
+        if (tab && k + 1 < tab->line_count && tab->line_start[k + 1] <= lim) {
+            /* a whole line: its characters are known, less the blanks that
+             * trimming takes off (no \n and no search) */
+            le = tab->line_start[k + 1] - 1;
+            b = le;
+            st_trim(s, &a, &b);
+            c = tab->line_chars[k + 1] - tab->line_chars[k] - 1;
+            if (b > a) c -= st_utf8_count(s + pos, a - pos) + st_utf8_count(s + b, le - b);
+            k++;
+        } else {
+            le = st_pline_end(s, lim, pos);
+            b = le;
+            st_trim(s, &a, &b);
+            c = b > a ? st_utf8_count(s + a, b - a) : 0;
+        }
         if (b > a) {
-            size_t c = b - a <= 800 ? st_utf8_count(s + a, b - a) : 201;
+            if (b - a > 800) c = 201;
             if (c <= 200) hist[c]++;
             lines++;
         }
@@ -1876,15 +1892,15 @@ static void st_scan_free(st_scan *sc)
 
 /* Makes the working copy of doc->src (see "layout"; doc->src becomes the copy
  * when one is needed) and scans it. */
-static void st_prepare_and_scan(st_doc *doc, const st_rules *rules, st_scan *sc, bool keep_noise, char **work,
-                                size_t **cuts, size_t *ncuts)
+static void st_prepare_and_scan(st_doc *doc, const st_rules *rules, st_scan *sc, bool keep_noise, bool src_lines,
+                                char **work, size_t **cuts, size_t *ncuts)
 {
     *work = NULL;
     *cuts = NULL;
     *ncuts = 0;
     if (!keep_noise) {
         st_layout lay;
-        st_layout_detect(doc->src, doc->src_len, &lay);
+        st_layout_detect(doc->src, doc->src_len, src_lines ? doc : NULL, &lay);
         *work = st_layout_copy(doc->src, doc->src_len, &lay, cuts, ncuts);
         if (*work) {
             doc->src = *work;
@@ -1913,7 +1929,7 @@ int st_clean(st_doc *doc, const st_rules *rules, bool keep_noise)
      * rules are written in simplified script, so a traditional text is read
      * in a simplified copy: it is scanned once more, in that copy (rare; the
      * copy may even have another layout: 兩 is not a numeral, 两 is). */
-    st_prepare_and_scan(doc, rules, &sc, keep_noise, &work, &cuts, &ncuts);
+    st_prepare_and_scan(doc, rules, &sc, keep_noise, doc->line_start != NULL, &work, &cuts, &ncuts);
     doc->traditional = sc.trad_seen >= 2 && st_is_traditional_text(orig, orig_len, rules);
     if (!keep_noise && doc->traditional && (simp = st_simplified_copy(orig, orig_len)) != NULL) {
         st_scan_free(&sc);
@@ -1922,7 +1938,7 @@ int st_clean(st_doc *doc, const st_rules *rules, bool keep_noise)
         doc->censored_count = censored_before;
         doc->src = simp;
         doc->src_len = orig_len;
-        st_prepare_and_scan(doc, rules, &sc, keep_noise, &work, &cuts, &ncuts);
+        st_prepare_and_scan(doc, rules, &sc, keep_noise, false, &work, &cuts, &ncuts);
     }
     if (!keep_noise) {
         st_apply_patterns(doc, rules, &sc);
