@@ -669,8 +669,13 @@ static void st_remove_range(st_doc *doc, size_t a, size_t b, const char *rule)
 typedef struct st_line {
     size_t ls, le;   /* the line without its \n */
     size_t cs, ce;   /* trimmed content */
-    size_t chars;    /* characters of the content */
+    size_t chars;    /* characters of the content; ST_LINE_LONG for a long line */
 } st_line;
+
+/* The rules compare a line's characters with at most 80: a line of at least
+ * 4 * 81 bytes has more than 80 and is not counted (lines of the head and
+ * tail are often whole paragraphs). */
+enum { ST_LINE_LONG = 81 };
 
 static void st_line_fill(const char *s, size_t ls, size_t le, st_line *L)
 {
@@ -679,7 +684,8 @@ static void st_line_fill(const char *s, size_t ls, size_t le, st_line *L)
     L->cs = ls;
     L->ce = le;
     st_trim(s, &L->cs, &L->ce);
-    L->chars = st_utf8_count(s + L->cs, L->ce - L->cs);
+    size_t bytes = L->ce - L->cs;
+    L->chars = bytes >= 4 * ST_LINE_LONG ? ST_LINE_LONG : st_utf8_count(s + L->cs, bytes);
 }
 
 static size_t st_skip_blank(const char *s, size_t n, size_t pos)
