@@ -1255,8 +1255,9 @@ static inline size_t st_scan_flagged3(st_scanner *z, size_t i, uint32_t cp, uint
  * code points are computed together (the arithmetic of the loop in
  * st_scan_text, in 16-bit lanes whose wrap is its mask), then looked up;
  * most blocks of Chinese text have no flag but ，。 Returns where the
- * scan goes on. */
-static size_t st_scan_run3(st_scanner *z, const uint8_t *flags, size_t i)
+ * scan goes on. Not inlined: on its own the loop keeps the table and the
+ * mask in registers. */
+static __attribute__((noinline)) size_t st_scan_run3(st_scanner *z, const uint8_t *flags, size_t i)
 {
     const unsigned char *u = (const unsigned char *)z->s;
     size_t n = z->n;
