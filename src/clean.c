@@ -28,6 +28,9 @@
 
 #include <pthread.h>
 #include <stdlib.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <unicode/ustring.h>
 #include <unicode/utrans.h>
 
@@ -490,8 +493,9 @@ static size_t st_pline_end(const char *s, size_t n, size_t pos)
 /* The most common line length (at least 15 characters) of the first 64 KB,
  * when at least 5 and 30% of the lines have it, is the width of a
  * hard-wrapped copy. A flattened copy has one to three lines of which one
- * has at least 3000 bytes. */
-static void st_layout_detect(const char *s, size_t n, st_layout *L)
+ * has at least 3000 bytes. tab, when not NULL, is a doc whose line table
+ * is that of s: it gives the characters of whole lines. */
+static void st_layout_detect(const char *s, size_t n, const st_doc *tab, st_layout *L)
 {
     size_t pos = 0, nonempty = 0, longest = 0;
     L->mode = ST_LAYOUT_PLAIN;
@@ -511,11 +515,26 @@ static void st_layout_detect(const char *s, size_t n, st_layout *L)
     }
     size_t lim = n < 65536 ? n : 65536, hist[201] = {0}, lines = 0;
     pos = 0;
+    size_t k = 0; /* with tab (doc's line table of s): the line at pos */
     while (pos < lim) {
-        size_t le = st_pline_end(s, lim, pos), a = pos, b = le;
-        st_trim(s, &a, &b);
+        size_t le, a = pos, b, c;
+        if (tab && k + 1 < tab->line_count && tab->line_start[k + 1] <= lim) {
+            /* a whole line: its characters are known, less the blanks that
+             * trimming takes off (no \n and no search) */
+            le = tab->line_start[k + 1] - 1;
+            b = le;
+            st_trim(s, &a, &b);
+            c = tab->line_chars[k + 1] - tab->line_chars[k] - 1;
+            if (b > a) c -= st_utf8_count(s + pos, a - pos) + st_utf8_count(s + b, le - b);
+            k++;
+        } else {
+            le = st_pline_end(s, lim, pos);
+            b = le;
+            st_trim(s, &a, &b);
+            c = b > a ? st_utf8_count(s + a, b - a) : 0;
+        }
         if (b > a) {
-            size_t c = b - a <= 800 ? st_utf8_count(s + a, b - a) : 201;
+            if (b - a > 800) c = 201;
             if (c <= 200) hist[c]++;
             lines++;
         }
@@ -650,8 +669,13 @@ static void st_remove_range(st_doc *doc, size_t a, size_t b, const char *rule)
 typedef struct st_line {
     size_t ls, le;   /* the line without its \n */
     size_t cs, ce;   /* trimmed content */
-    size_t chars;    /* characters of the content */
+    size_t chars;    /* characters of the content; ST_LINE_LONG for a long line */
 } st_line;
+
+/* The rules compare a line's characters with at most 80: a line of at least
+ * 4 * 81 bytes has more than 80 and is not counted (lines of the head and
+ * tail are often whole paragraphs). */
+enum { ST_LINE_LONG = 81 };
 
 static void st_line_fill(const char *s, size_t ls, size_t le, st_line *L)
 {
@@ -660,7 +684,8 @@ static void st_line_fill(const char *s, size_t ls, size_t le, st_line *L)
     L->cs = ls;
     L->ce = le;
     st_trim(s, &L->cs, &L->ce);
-    L->chars = st_utf8_count(s + L->cs, L->ce - L->cs);
+    size_t bytes = L->ce - L->cs;
+    L->chars = bytes >= 4 * ST_LINE_LONG ? ST_LINE_LONG : st_utf8_count(s + L->cs, bytes);
 }
 
 static size_t st_skip_blank(const char *s, size_t n, size_t pos)
@@ -1214,6 +1239,62 @@ static __attribute__((noinline)) size_t st_scan_flagged(st_scanner *z, size_t i,
     return i + 3;
 }
 
+/* A 3-byte character cp at i with flags f != 0: the most common flags (，。)
+ * without a call. */
+static inline size_t st_scan_flagged3(st_scanner *z, size_t i, uint32_t cp, uint8_t f)
+{
+    if (f == ST_CF_COMMA || f == ST_CF_STOP) {
+        st_delim(z, i, 3, f == ST_CF_COMMA ? ST_DELIM_COMMA : ST_DELIM_STOP);
+        return i + 3;
+    }
+    return st_scan_flagged(z, i, cp, f);
+}
+
+#ifdef __SSE2__
+/* From i, six 3-byte characters (18 bytes) at a time while there are: their
+ * code points are computed together (the arithmetic of the loop in
+ * st_scan_text, in 16-bit lanes whose wrap is its mask), then looked up;
+ * most blocks of Chinese text have no flag but ，。 Returns where the
+ * scan goes on. Not inlined: on its own the loop keeps the table and the
+ * mask in registers. */
+static __attribute__((noinline)) size_t st_scan_run3(st_scanner *z, const uint8_t *flags, size_t i)
+{
+    const unsigned char *u = (const unsigned char *)z->s;
+    size_t n = z->n;
+    const __m128i zero = _mm_setzero_si128(), fixed = _mm_set1_epi16(0x2080); /* 0xE2080 mod 2^16 */
+    while (i + 18 <= n) {
+        __m128i b0 = _mm_loadu_si128((const __m128i *)(u + i));
+        __m128i lead = _mm_cmpeq_epi8(_mm_and_si128(b0, _mm_set1_epi8((char)0xF0)), _mm_set1_epi8((char)0xE0));
+        if ((_mm_movemask_epi8(lead) & 0x9249) != 0x9249) break; /* not six 3-byte leads at 0, 3, … 15 */
+        __m128i b1 = _mm_loadu_si128((const __m128i *)(u + i + 1));
+        __m128i b2 = _mm_loadu_si128((const __m128i *)(u + i + 2));
+        __m128i lo = _mm_add_epi16(_mm_slli_epi16(_mm_unpacklo_epi8(b0, zero), 12),
+                                   _mm_slli_epi16(_mm_unpacklo_epi8(b1, zero), 6));
+        __m128i hi = _mm_add_epi16(_mm_slli_epi16(_mm_unpackhi_epi8(b0, zero), 12),
+                                   _mm_slli_epi16(_mm_unpackhi_epi8(b1, zero), 6));
+        lo = _mm_sub_epi16(_mm_add_epi16(lo, _mm_unpacklo_epi8(b2, zero)), fixed);
+        hi = _mm_sub_epi16(_mm_add_epi16(hi, _mm_unpackhi_epi8(b2, zero)), fixed);
+        /* the characters start at bytes 0, 3, 6 (low lanes) and 9, 12, 15 */
+        uint32_t cp[6] = {(uint32_t)_mm_extract_epi16(lo, 0), (uint32_t)_mm_extract_epi16(lo, 3),
+                          (uint32_t)_mm_extract_epi16(lo, 6), (uint32_t)_mm_extract_epi16(hi, 1),
+                          (uint32_t)_mm_extract_epi16(hi, 4), (uint32_t)_mm_extract_epi16(hi, 7)};
+        size_t next = i + 18;
+#pragma GCC unroll 6
+        for (size_t k = 0; k < 6; k++) {
+            uint8_t f = flags[cp[k]] & z->mask; /* the mask may change on the way */
+            if (!f) continue;
+            size_t at = i + 3 * k, e = st_scan_flagged3(z, at, cp[k], f);
+            if (e != at + 3) { /* a run (placeholder, pinyin) goes on elsewhere */
+                next = e;
+                break;
+            }
+        }
+        i = next;
+    }
+    return i;
+}
+#endif
+
 /* A character at i that is not a 3-byte one (ASCII, 2 or 4 bytes), or a
  * 3-byte lead without room for its character; returns where the scan goes
  * on. */
@@ -1287,22 +1368,17 @@ static void st_scan_text(st_doc *doc, const st_rules *r, st_scan *sc, bool want_
     if (z.triggers) z.mask |= ST_CF_TRIG;
     const uint8_t *flags = r->chars;
     while (i < n) {
-        /* 3-byte characters (Han and CJK punctuation: most of the text), one
-         * table look-up each; most have no flag and are passed over */
+#ifdef __SSE2__
+        i = st_scan_run3(&z, flags, i);
+#endif
+        /* one at a time, one table look-up each */
         while (i < end3 && (u[i] & 0xF0) == 0xE0) {
             /* 1110xxxx 10yyyyyy 10zzzzzz (src is valid UTF-8): the sum of the
              * shifted bytes is the code point plus their fixed bits 0xE2080
              * (the mask keeps the index in the table whatever the bytes) */
             uint32_t cp = (((uint32_t)u[i] << 12) + ((uint32_t)u[i + 1] << 6) + u[i + 2] - 0xE2080u) & 0xFFFFu;
             uint8_t f = flags[cp] & z.mask;
-            if (!f) {
-                i += 3;
-            } else if (f == ST_CF_COMMA || f == ST_CF_STOP) { /* the most common flags: no call */
-                st_delim(&z, i, 3, f == ST_CF_COMMA ? ST_DELIM_COMMA : ST_DELIM_STOP);
-                i += 3;
-            } else {
-                i = st_scan_flagged(&z, i, cp, f);
-            }
+            i = f ? st_scan_flagged3(&z, i, cp, f) : i + 3;
         }
         if (i < n) i = st_scan_other(&z, i);
     }
@@ -1823,15 +1899,15 @@ static void st_scan_free(st_scan *sc)
 
 /* Makes the working copy of doc->src (see "layout"; doc->src becomes the copy
  * when one is needed) and scans it. */
-static void st_prepare_and_scan(st_doc *doc, const st_rules *rules, st_scan *sc, bool keep_noise, char **work,
-                                size_t **cuts, size_t *ncuts)
+static void st_prepare_and_scan(st_doc *doc, const st_rules *rules, st_scan *sc, bool keep_noise, bool src_lines,
+                                char **work, size_t **cuts, size_t *ncuts)
 {
     *work = NULL;
     *cuts = NULL;
     *ncuts = 0;
     if (!keep_noise) {
         st_layout lay;
-        st_layout_detect(doc->src, doc->src_len, &lay);
+        st_layout_detect(doc->src, doc->src_len, src_lines ? doc : NULL, &lay);
         *work = st_layout_copy(doc->src, doc->src_len, &lay, cuts, ncuts);
         if (*work) {
             doc->src = *work;
@@ -1860,7 +1936,7 @@ int st_clean(st_doc *doc, const st_rules *rules, bool keep_noise)
      * rules are written in simplified script, so a traditional text is read
      * in a simplified copy: it is scanned once more, in that copy (rare; the
      * copy may even have another layout: 兩 is not a numeral, 两 is). */
-    st_prepare_and_scan(doc, rules, &sc, keep_noise, &work, &cuts, &ncuts);
+    st_prepare_and_scan(doc, rules, &sc, keep_noise, doc->line_start != NULL, &work, &cuts, &ncuts);
     doc->traditional = sc.trad_seen >= 2 && st_is_traditional_text(orig, orig_len, rules);
     if (!keep_noise && doc->traditional && (simp = st_simplified_copy(orig, orig_len)) != NULL) {
         st_scan_free(&sc);
@@ -1869,7 +1945,7 @@ int st_clean(st_doc *doc, const st_rules *rules, bool keep_noise)
         doc->censored_count = censored_before;
         doc->src = simp;
         doc->src_len = orig_len;
-        st_prepare_and_scan(doc, rules, &sc, keep_noise, &work, &cuts, &ncuts);
+        st_prepare_and_scan(doc, rules, &sc, keep_noise, false, &work, &cuts, &ncuts);
     }
     if (!keep_noise) {
         st_apply_patterns(doc, rules, &sc);
