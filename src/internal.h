@@ -104,7 +104,8 @@ struct st_doc {
     const char *source_name;
 
     /* decode */
-    char *src; /* malloc'ed, NUL-terminated */
+    char *src; /* malloc'ed, NUL-terminated; always valid UTF-8 (decode.c makes it so,
+                * and the byte-level scans of clean, segment and lex rely on it) */
     size_t src_len;
     const char *encoding, *encoding_source;
     int confidence;
