@@ -6,9 +6,6 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 enum { ST_CHAR_BLOCK = 256 };
 
@@ -119,60 +116,10 @@ void st_add_diag(st_doc *doc, const char *code, size_t src_start, size_t src_end
     d->end = src_end;
 }
 
-/* Characters in s[0..len), like st_utf8_count, for the short stretches between
- * a place and the nearest known count: the continuation flags of up to 255
- * words are added up per byte lane and the lanes summed once. */
-static size_t count_chars(const char *s, size_t len)
-{
-    size_t i = 0, cont = 0;
-#ifdef __SSE2__
-    /* 16 bytes a step: continuation bytes are the signed ones below -64;
-     * each lane counts up to 255 of them before the lanes are summed */
-    const __m128i c0 = _mm_set1_epi8(-64), zero = _mm_setzero_si128();
-    if (len >= 16) {
-        while (len - i >= 16) {
-            size_t vecs = (len - i) / 16;
-            if (vecs > 255) vecs = 255;
-            __m128i acc = zero;
-            for (size_t k = 0; k < vecs; k++, i += 16)
-                acc = _mm_sub_epi8(acc, _mm_cmplt_epi8(_mm_loadu_si128((const __m128i *)(s + i)), c0));
-            __m128i sum = _mm_sad_epu8(acc, zero);
-            cont += (size_t)_mm_cvtsi128_si32(sum) + (size_t)_mm_cvtsi128_si32(_mm_srli_si128(sum, 8));
-        }
-        if (i < len) {
-            /* the last 16 bytes, keeping only the lanes not yet counted:
-             * lane j of tail_lanes + r is set when j >= 16 - r */
-            static const signed char tail_lanes[32] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-                                                       1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1};
-            __m128i x = _mm_loadu_si128((const __m128i *)(s + len - 16));
-            __m128i keep = _mm_loadu_si128((const __m128i *)(tail_lanes + (len - i)));
-            __m128i sum = _mm_sad_epu8(_mm_and_si128(_mm_cmplt_epi8(x, c0), keep), zero);
-            cont += (size_t)_mm_cvtsi128_si32(sum) + (size_t)_mm_cvtsi128_si32(_mm_srli_si128(sum, 8));
-        }
-        return len - cont;
-    }
-#endif
-    while (len - i >= 8) {
-        size_t words = (len - i) / 8;
-        if (words > 255) words = 255;
-        uint64_t lanes = 0;
-        for (size_t k = 0; k < words; k++, i += 8) {
-            uint64_t w;
-            memcpy(&w, s + i, 8);
-            lanes += (w & ~(w << 1) & 0x8080808080808080ull) >> 7;
-        }
-        /* 16-bit lanes first: eight lanes of up to 255 may sum past a byte */
-        lanes = (lanes & 0x00FF00FF00FF00FFull) + ((lanes >> 8) & 0x00FF00FF00FF00FFull);
-        cont += (size_t)((lanes * 0x0001000100010001ull) >> 48);
-    }
-    for (; i < len; i++) cont += ((unsigned char)s[i] & 0xC0) == 0x80;
-    return len - cont;
-}
-
 /* Characters in one whole ST_CHAR_BLOCK-byte block. */
 static inline size_t block_char_count(const char *s)
 {
-    return count_chars(s, ST_CHAR_BLOCK);
+    return st_utf8_count(s, ST_CHAR_BLOCK);
 }
 
 /* Grow both line arrays to hold *cap * 2 lines. */
@@ -227,7 +174,7 @@ void st_build_line_table(st_doc *doc)
         }
         if (++l == cap) st_grow_lines(doc, &cap);
         doc->line_start[l] = off;
-        doc->line_chars[l] = from_chars + count_chars(src + from, off - from);
+        doc->line_chars[l] = from_chars + st_utf8_count(src + from, off - from);
     }
     doc->line_count = l + 1;
 }
@@ -272,8 +219,8 @@ static inline size_t st_char_of(const st_doc *doc, size_t off, size_t l, size_t 
         above = next_block;
         above_chars = doc->block_chars[b + 1];
     }
-    if (above - off < off - below) return above_chars - count_chars(doc->src + off, above - off);
-    return below_chars + count_chars(doc->src + below, off - below);
+    if (above - off < off - below) return above_chars - st_utf8_count(doc->src + off, above - off);
+    return below_chars + st_utf8_count(doc->src + below, off - below);
 }
 
 /* The line holding byte off, given a line l that starts at or before it:
