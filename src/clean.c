@@ -256,33 +256,21 @@ static bool st_starts_with_any(const char *s, size_t n, const char *const *lits)
     return false;
 }
 
-/* Can the byte c start what st_utf8_next reads as white space (st_is_space
- * or \n)? ASCII controls and blank, U+00A0 (C2), U+2000..U+2060 (E2),
- * U+3000 (E3), U+FEFF (EF), and the overlong forms C0, E0, F0. */
-static inline bool st_may_start_space(unsigned char c)
+/* Byte length of the white space (st_is_space or \n) at s[0..avail), or 0. */
+static inline size_t st_blank_len(const char *s, size_t avail)
 {
-    return c <= 0x20 || c == 0xC0 || c == 0xC2 || c == 0xE0 || c == 0xE2 || c == 0xE3 || c == 0xEF || c == 0xF0;
+    return s[0] == '\n' ? 1 : st_space_len(s, avail);
 }
 
 /* [*a, *b) without surrounding white space. */
 static void st_trim(const char *s, size_t *a, size_t *b)
 {
-    const unsigned char *u = (const unsigned char *)s;
     size_t m;
-    /* most lines start and end with text: the lead byte decides */
-    while (*a < *b) {
-        if (!st_may_start_space(u[*a])) break;
-        uint32_t c = st_utf8_next(s + *a, *b - *a, &m);
-        if (!st_is_space(c) && c != '\n') break;
-        *a += m;
-    }
+    while (*a < *b && (m = st_blank_len(s + *a, *b - *a)) != 0) *a += m;
     while (*b > *a) {
-        size_t lead = *b - 1; /* where st_utf8_prev starts reading */
-        while (lead > *a && (u[lead] & 0xC0) == 0x80 && *b - lead < 4) lead--;
-        if (!st_may_start_space(u[lead])) break;
-        uint32_t c = st_utf8_prev(s + *a, *b - *a, &m);
-        if (!st_is_space(c) && c != '\n') break;
-        *b -= m;
+        size_t lead = st_utf8_char_start(s, *a, *b);
+        if (st_blank_len(s + lead, *b - lead) != *b - lead) break;
+        *b = lead;
     }
 }
 

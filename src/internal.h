@@ -223,12 +223,20 @@ static inline uint32_t st_utf8_next(const char *s, size_t len, size_t *n)
     return 0xFFFD;
 }
 
+/* Start of the character that ends just before s[end], at start or after it
+ * (end > start). */
+static inline size_t st_utf8_char_start(const char *s, size_t start, size_t end)
+{
+    size_t i = end - 1;
+    while (i > start && ((unsigned char)s[i] & 0xC0) == 0x80 && end - i < 4) i--;
+    return i;
+}
+
 /* Code point ending just before `end` (start of string is `s`). */
 static inline uint32_t st_utf8_prev(const char *s, size_t end, size_t *n)
 {
-    size_t i = end;
-    if (i == 0) { *n = 0; return 0; }
-    do { i--; } while (i > 0 && ((unsigned char)s[i] & 0xC0) == 0x80 && end - i < 4);
+    if (end == 0) { *n = 0; return 0; }
+    size_t i = st_utf8_char_start(s, 0, end);
     size_t m;
     uint32_t c = st_utf8_next(s + i, end - i, &m);
     *n = end - i;
@@ -290,6 +298,34 @@ static inline bool st_is_space(uint32_t c)
     return c == ' ' || c == '\t' || c == '\r' || c == '\f' || c == '\v' || c == 0x3000 ||
            c == 0xA0 || c == 0x200B || c == 0x200C || c == 0x200D || c == 0xFEFF ||
            c == 0x2060 || (c >= 0x2000 && c <= 0x200A) || c == 0x202F || c == 0x205F;
+}
+
+/* Byte length of the st_is_space character at s[0..avail), or 0 when s does not
+ * start with one. Decided on the bytes: Han text is rejected by its first
+ * byte without being decoded. (For valid UTF-8, which doc->src and the clean
+ * text are, this agrees with st_is_space(st_utf8_next(...)).) */
+static inline size_t st_space_len(const char *s, size_t avail)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    switch (u[0]) {
+    case ' ': case '\t': case '\v': case '\f': case '\r':
+        return 1;
+    case 0xC2: /* U+00A0 */
+        return avail >= 2 && u[1] == 0xA0 ? 2 : 0;
+    case 0xE2:
+        if (avail < 3) return 0;
+        if (u[1] == 0x80) /* U+2000-200D, U+202F */
+            return u[2] <= 0x8D || u[2] == 0xAF ? 3 : 0;
+        if (u[1] == 0x81) /* U+205F, U+2060 */
+            return u[2] == 0x9F || u[2] == 0xA0 ? 3 : 0;
+        return 0;
+    case 0xE3: /* U+3000 */
+        return avail >= 3 && u[1] == 0x80 && u[2] == 0x80 ? 3 : 0;
+    case 0xEF: /* U+FEFF */
+        return avail >= 3 && u[1] == 0xBB && u[2] == 0xBF ? 3 : 0;
+    default:
+        return 0;
+    }
 }
 
 /* Sentence-final punctuation that ends a heading: 。！？；： and ASCII ! ? ; : */

@@ -19,42 +19,6 @@ typedef struct line_info {
     bool blank;
 } line_info;
 
-/* Byte length of the st_is_space character at s[0..avail), or 0 when s does not
- * start with one. Decided on the bytes: Han text is rejected by its first
- * byte without being decoded. (The text is valid UTF-8, so this agrees with
- * st_is_space(st_utf8_next(...)).) */
-static inline size_t space_len_at(const char *s, size_t avail)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    switch (u[0]) {
-    case ' ': case '\t': case '\v': case '\f': case '\r':
-        return 1;
-    case 0xC2: /* U+00A0 */
-        return avail >= 2 && u[1] == 0xA0 ? 2 : 0;
-    case 0xE2:
-        if (avail < 3) return 0;
-        if (u[1] == 0x80) /* U+2000-200D, U+202F */
-            return u[2] <= 0x8D || u[2] == 0xAF ? 3 : 0;
-        if (u[1] == 0x81) /* U+205F, U+2060 */
-            return u[2] == 0x9F || u[2] == 0xA0 ? 3 : 0;
-        return 0;
-    case 0xE3: /* U+3000 */
-        return avail >= 3 && u[1] == 0x80 && u[2] == 0x80 ? 3 : 0;
-    case 0xEF: /* U+FEFF */
-        return avail >= 3 && u[1] == 0xBB && u[2] == 0xBF ? 3 : 0;
-    default:
-        return 0;
-    }
-}
-
-/* Start of the character that ends at s[end] (end > start). */
-static inline size_t char_start_before(const char *s, size_t start, size_t end)
-{
-    size_t i = end - 1;
-    while (i > start && ((unsigned char)s[i] & 0xC0) == 0x80 && end - i < 4) i--;
-    return i;
-}
-
 /* Lead byte of a character in U+4000-9FFF (Han text): never a space nor
  * other punctuation the segmenter looks for. */
 static inline bool is_han_lead(unsigned char c)
@@ -74,7 +38,7 @@ static size_t find_space(const char *s, size_t from, size_t end, size_t *len)
             i += 3;
             continue;
         }
-        size_t n = space_len_at(s + i, end - i);
+        size_t n = st_space_len(s + i, end - i);
         if (n) {
             *len = n;
             return i;
@@ -213,8 +177,8 @@ static size_t last_two_chars(const char *src, size_t start, size_t end, uint32_t
 {
     size_t found = 0, n;
     while (end > start && found < 2) {
-        size_t c = char_start_before(src, start, end);
-        if (space_len_at(src + c, end - c) != end - c) {
+        size_t c = st_utf8_char_start(src, start, end);
+        if (st_space_len(src + c, end - c) != end - c) {
             *(found ? last2 : last) = st_utf8_next(src + c, end - c, &n);
             found++;
         }
@@ -361,11 +325,11 @@ static void emit_flattened_line(builder *b, const line_info *l, size_t *para_sta
     uint32_t before = 0; /* the last non-space character */
     while ((pos = find_space(src, from, l->end, &n)) < l->end) {
         if (pos > from) { /* [from, pos) holds no space */
-            size_t c = char_start_before(src, from, pos);
+            size_t c = st_utf8_char_start(src, from, pos);
             before = st_utf8_next(src + c, pos - c, &m);
         }
         size_t gap_end = pos + n;
-        while (gap_end < l->end && (n = space_len_at(src + gap_end, l->end - gap_end)) != 0) gap_end += n;
+        while (gap_end < l->end && (n = st_space_len(src + gap_end, l->end - gap_end)) != 0) gap_end += n;
         uint32_t after = gap_end < l->end ? st_utf8_next(src + gap_end, l->end - gap_end, &m) : 0;
         /* a gap between two ASCII words is a word space, not a break */
         bool ascii_gap = before < 0x80 && after < 0x80 && before && after &&
@@ -401,13 +365,13 @@ int st_segment(st_doc *doc)
         size_t e = last_line ? doc->src_len : doc->line_start[i + 1] - 1;
         size_t raw = (last_line ? doc->src_chars : doc->line_chars[i + 1] - 1) - doc->line_chars[i];
         size_t n;
-        while (s < e && (n = space_len_at(src + s, e - s)) != 0) {
+        while (s < e && (n = st_space_len(src + s, e - s)) != 0) {
             s += n;
             raw--;
         }
         while (e > s) {
-            size_t c = char_start_before(src, s, e);
-            if (space_len_at(src + c, e - c) != e - c) break;
+            size_t c = st_utf8_char_start(src, s, e);
+            if (st_space_len(src + c, e - c) != e - c) break;
             e = c;
             raw--;
         }
