@@ -700,6 +700,22 @@ static inline unsigned char *put_4(unsigned char *p, uint32_t c)
     return p + 4;
 }
 
+static inline unsigned char *put_utf8(unsigned char *p, uint32_t c)
+{
+    if (c < 0x800) {
+        p[0] = (unsigned char)(0xC0 | (c >> 6));
+        p[1] = (unsigned char)(0x80 | (c & 0x3F));
+        return p + 2;
+    }
+    if (c < 0x10000) {
+        p[0] = (unsigned char)(0xE0 | (c >> 12));
+        p[1] = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
+        p[2] = (unsigned char)(0x80 | (c & 0x3F));
+        return p + 3;
+    }
+    return put_4(p, c);
+}
+
 /* Append UTF-16 units as UTF-8, CRLF and CR as LF. State lives in locals in
  * the loop (stores through p may alias *o). */
 static void u8_append(u8out *o, const UChar *u, size_t n)
@@ -1021,15 +1037,8 @@ static uint8_t pair_meta(const han_set *common, uint32_t c)
 static void pair_set(pair_entry *e, const han_set *common, uint32_t c)
 {
     e->meta = pair_meta(common, c);
-    if (c < 0x800) {
-        e->utf8[0] = (unsigned char)(0xC0 | (c >> 6));
-        e->utf8[1] = (unsigned char)(0x80 | (c & 0x3F));
-        e->utf8[2] = 0;
-    } else {
-        e->utf8[0] = (unsigned char)(0xE0 | (c >> 12));
-        e->utf8[1] = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
-        e->utf8[2] = (unsigned char)(0x80 | (c & 0x3F));
-    }
+    memset(e->utf8, 0, sizeof e->utf8);
+    if (e->meta) put_utf8(e->utf8, c); /* a BMP character: at most 3 bytes */
 }
 
 /* ICU's conversion of lead+trails[k] for each k, in one call per row
@@ -1240,22 +1249,6 @@ static bool score_table(const mb_table *t, gb4_conv *g4, const unsigned char *p,
     memset(a, 0, sizeof *a);
     score_add_classes(a, cnt);
     return true;
-}
-
-static inline unsigned char *put_utf8(unsigned char *p, uint32_t c)
-{
-    if (c < 0x800) {
-        p[0] = (unsigned char)(0xC0 | (c >> 6));
-        p[1] = (unsigned char)(0x80 | (c & 0x3F));
-        return p + 2;
-    }
-    if (c < 0x10000) {
-        p[0] = (unsigned char)(0xE0 | (c >> 12));
-        p[1] = (unsigned char)(0x80 | ((c >> 6) & 0x3F));
-        p[2] = (unsigned char)(0x80 | (c & 0x3F));
-        return p + 3;
-    }
-    return put_4(p, c);
 }
 
 /* GB18030 being decoded from tables into a buffer, possibly in two steps: the
