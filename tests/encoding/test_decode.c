@@ -597,6 +597,18 @@ static bool gb18030_reference(const char *in, size_t len, buf *out, size_t *err_
 }
 
 /* one random piece of GB18030 text, sometimes an invalid one */
+/* The GB18030 four-byte sequence with linear index v counted from
+ * first_lead 30 81 30. */
+static void put_gb4(buf *b, unsigned first_lead, uint32_t v)
+{
+    unsigned char x[4];
+    x[3] = (unsigned char)(0x30 + v % 10), v /= 10;
+    x[2] = (unsigned char)(0x81 + v % 126), v /= 126;
+    x[1] = (unsigned char)(0x30 + v % 10), v /= 10;
+    x[0] = (unsigned char)(first_lead + v);
+    put(b, x, 4);
+}
+
 static void put_gb_piece(buf *b, bool allow_bad)
 {
     unsigned char x[4];
@@ -613,19 +625,9 @@ static void put_gb_piece(buf *b, bool allow_bad)
     } else if (k < 66) {
         put(b, k & 1 ? "\r\n" : k & 2 ? "\r" : "\n", k & 1 ? 2 : 1);
     } else if (k < 72) { /* four bytes, BMP: linear index below 39420 */
-        uint32_t v = rnd(39420);
-        x[3] = (unsigned char)(0x30 + v % 10), v /= 10;
-        x[2] = (unsigned char)(0x81 + v % 126), v /= 126;
-        x[1] = (unsigned char)(0x30 + v % 10), v /= 10;
-        x[0] = (unsigned char)(0x81 + v);
-        put(b, x, 4);
+        put_gb4(b, 0x81, rnd(39420));
     } else if (k < 76) { /* four bytes, supplementary planes from 90 30 81 30 */
-        uint32_t v = rnd(0x100000);
-        x[3] = (unsigned char)(0x30 + v % 10), v /= 10;
-        x[2] = (unsigned char)(0x81 + v % 126), v /= 126;
-        x[1] = (unsigned char)(0x30 + v % 10), v /= 10;
-        x[0] = (unsigned char)(0x90 + v);
-        put(b, x, 4);
+        put_gb4(b, 0x90, rnd(0x100000));
     } else if (k < 78) {
         put(b, "\x84\x31\x95\x33", 4); /* U+FEFF */
     } else if (!allow_bad) {
