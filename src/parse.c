@@ -422,8 +422,9 @@ static void cut_fields(parser *p)
         const st_para *para = &doc->paras[n->para];
         size_t limit = para->end < next ? para->end : next;
         if (n->style == ST_STYLE_NONE) {
+            /* the whole paragraph, up to an inline item inside it (学习方面：一要…) */
             n->heading_start = para->start;
-            n->heading_end = para->end;
+            n->heading_end = trim_end(doc, para->start, limit);
         } else {
             n->heading_start = skip_space(doc, n->marker_end, limit);
             n->heading_end = trim_end(doc, n->heading_start, heading_end(doc, n->heading_start, limit));

@@ -334,6 +334,32 @@ static void test_errors(void)
           err.byte_offset);
 }
 
+/* A heading paragraph without a marker ends where an inline item inside it
+ * starts: the items are its children, not part of its heading. */
+static void test_heading_paragraph_with_inline_items(void)
+{
+    static const char text[] = "标题\n一、存在的问题\n正文。\n学习方面：一要学习，二要工作：\n正文。\n二、原因\n";
+    st_error err;
+    st_doc *doc = st_parse(text, sizeof text - 1, NULL, &err);
+    CHECK(doc != NULL, "parse: %s", doc ? "" : err.message);
+    if (!doc) return;
+    const st_node *part = st_node_next(st_doc_first_section(doc));
+    CHECK(part != NULL && st_node_style(part) == ST_STYLE_NONE, "the heading paragraph follows 一、 as a node");
+    if (part) {
+        CHECK(str_eq(st_node_heading(part), "学习方面："), "heading is \"%.*s\"", (int)st_node_heading(part).len,
+              st_node_heading(part).ptr);
+        CHECK(st_node_text(part).len == 0, "no text of its own");
+        CHECK(st_node_child_count(part) == 2, "the inline items are its children (%zu)", st_node_child_count(part));
+    }
+    size_t len = 0;
+    char *json = st_render_json(doc, 0, &len);
+    cJSON *root = json ? cJSON_ParseWithLength(json, len) : NULL;
+    CHECK(root != NULL, "renders valid JSON");
+    cJSON_Delete(root);
+    free(json);
+    st_doc_free(doc);
+}
+
 int main(int argc, char **argv)
 {
     const char *seeds = argc > 1 ? argv[1] : "fixtures/seeds";
@@ -341,6 +367,7 @@ int main(int argc, char **argv)
     test_threads(seeds);
     test_stream(seeds);
     test_errors();
+    test_heading_paragraph_with_inline_items();
     printf("%d passed, %d failed\n", checks - failures, failures);
     return failures ? 1 : 0;
 }
