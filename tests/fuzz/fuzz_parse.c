@@ -21,9 +21,19 @@ static void walk_tree(const st_doc *doc)
 
     size_t index = 0;
     const st_node *n = st_doc_first_section(doc);
+    const char *covered = NULL; /* end of the last non-empty span, in document order */
     while (n) {
         char what[64];
         snprintf(what, sizeof what, "node #%zu", index++);
+        /* marker, heading and text of the nodes, in pre-order, never overlap */
+        const st_str spans[3] = {st_node_marker(n), st_node_heading(n), st_node_text(n)};
+        for (int k = 0; k < 3; k++) {
+            if (!spans[k].len) continue;
+            if (covered && spans[k].ptr < covered)
+                st_fuzz_fail("%s: span %d starts %td bytes before the end of the previous one", what, k,
+                             covered - spans[k].ptr);
+            covered = spans[k].ptr + spans[k].len;
+        }
         st_fuzz_check_str(st_node_marker(n), what);
         st_fuzz_check_str(st_node_heading(n), what);
         st_fuzz_check_str(st_node_text(n), what);
