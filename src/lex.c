@@ -32,54 +32,110 @@ const unsigned char st_plain_len[256] = {
     0, 4, 4, 4, 4, 4, 4, 4, 1, 1, 1, 1, 1, 1, 1, 1, /* F0 */
 };
 
-/* Chinese digits; those of 1-9 are listed again in han_marker_low6 */
-static int cn_digit(uint32_t c)
+/* The characters of Chinese numerals, and 第, all of them 3-byte UTF-8, by a
+ * perfect hash of their bytes: NUMERAL_SLOT sends the 29 keys below to
+ * distinct slots of 64 (a clash would show as an -Woverride-init warning), so
+ * one load and one compare tell any character apart. The key is the three
+ * bytes read as a little-endian number (never 0: empty slots match nothing). */
+#define UTF8_KEY3(c) \
+    ((0xE0u | (uint32_t)(c) >> 12) | (0x80u | ((uint32_t)(c) >> 6 & 0x3F)) << 8 | (0x80u | ((uint32_t)(c) & 0x3F)) << 16)
+#define NUMERAL_SLOT(key) ((uint32_t)((key) * UINT32_C(0x2EDD27F7)) >> 26)
+enum { NUMERAL_NONE = -1, NUMERAL_DI = -2 /* 第: starts a marker, no numeral */ };
+typedef struct numeral_char {
+    uint32_t key;        /* UTF8_KEY3 of the character */
+    int16_t value;       /* 0-9, 10, 100 or NUMERAL_DI */
+    bool starts_marker;  /* 1-9, 10 and 第 (a numeral cannot start with 零 or 百) */
+} numeral_char;
+#define NUMERAL(c, v) \
+    [NUMERAL_SLOT(UTF8_KEY3(c))] = {UTF8_KEY3(c), (v), (v) == NUMERAL_DI || ((v) >= 1 && (v) <= 10)}
+static const numeral_char numeral_chars[64] = {
+    NUMERAL(0x96F6, 0), NUMERAL(0x3007, 0),                        /* 零 〇 */
+    NUMERAL(0x4E00, 1), NUMERAL(0x58F9, 1), NUMERAL(0x5F0C, 1),    /* 一 壹 弌 */
+    NUMERAL(0x4E8C, 2), NUMERAL(0x8D30, 2), NUMERAL(0x8CB3, 2),    /* 二 贰 貳 */
+    NUMERAL(0x4E09, 3), NUMERAL(0x53C1, 3), NUMERAL(0x53C3, 3),    /* 三 叁 參 */
+    NUMERAL(0x56DB, 4), NUMERAL(0x8086, 4),                        /* 四 肆 */
+    NUMERAL(0x4E94, 5), NUMERAL(0x4F0D, 5),                        /* 五 伍 */
+    NUMERAL(0x516D, 6), NUMERAL(0x9678, 6), NUMERAL(0x9646, 6),    /* 六 陸 陆 */
+    NUMERAL(0x4E03, 7), NUMERAL(0x67D2, 7),                        /* 七 柒 */
+    NUMERAL(0x516B, 8), NUMERAL(0x634C, 8),                        /* 八 捌 */
+    NUMERAL(0x4E5D, 9), NUMERAL(0x7396, 9),                        /* 九 玖 */
+    NUMERAL(0x5341, 10), NUMERAL(0x62FE, 10),                      /* 十 拾 */
+    NUMERAL(0x767E, 100), NUMERAL(0x4F70, 100),                    /* 百 佰 */
+    NUMERAL(0x7B2C, NUMERAL_DI),                                   /* 第 */
+};
+
+static const numeral_char *numeral_of_key(uint32_t key)
 {
-    switch (c) {
-    case 0x96F6: case 0x3007: return 0;          /* 零 〇 */
-    case 0x4E00: case 0x58F9: case 0x5F0C: return 1; /* 一 壹 弌 */
-    case 0x4E8C: case 0x8D30: case 0x8CB3: return 2; /* 二 贰 貳 */
-    case 0x4E09: case 0x53C1: case 0x53C3: return 3; /* 三 叁 參 */
-    case 0x56DB: case 0x8086: return 4;          /* 四 肆 */
-    case 0x4E94: case 0x4F0D: return 5;          /* 五 伍 */
-    case 0x516D: case 0x9678: case 0x9646: return 6; /* 六 陸 陆 */
-    case 0x4E03: case 0x67D2: return 7;          /* 七 柒 */
-    case 0x516B: case 0x634C: return 8;          /* 八 捌 */
-    case 0x4E5D: case 0x7396: return 9;          /* 九 玖 */
-    default: return -1;
-    }
+    const numeral_char *e = &numeral_chars[NUMERAL_SLOT(key)];
+    return e->key == key ? e : NULL;
 }
 
-static bool cn_ten(uint32_t c) { return c == 0x5341 || c == 0x62FE; } /* 十 拾 (also in han_marker_low6) */
-static bool cn_hundred(uint32_t c) { return c == 0x767E || c == 0x4F70; } /* 百 佰 */
+/* The key of the 3-byte character at s[0..3). */
+static inline uint32_t key3_of_bytes(const unsigned char *s)
+{
+    return (uint32_t)s[0] | (uint32_t)s[1] << 8 | (uint32_t)s[2] << 16;
+}
+
+/* The same, when s[3] may be read too: one load. */
+static inline uint32_t key3_of_word(const unsigned char *s)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint32_t w;
+    memcpy(&w, s, 4);
+    return w & 0xFFFFFF;
+#else
+    return key3_of_bytes(s);
+#endif
+}
+
+static const numeral_char *numeral_char_of(uint32_t c)
+{
+    return c >= 0x800 && c <= 0xFFFF ? numeral_of_key(UTF8_KEY3(c)) : NULL;
+}
+
+/* 0-9, 10 or 100 for a numeral character, else NUMERAL_NONE */
+static int numeral_value(uint32_t c)
+{
+    const numeral_char *e = numeral_char_of(c);
+    return e && e->value != NUMERAL_DI ? e->value : NUMERAL_NONE;
+}
+
+/* A Han character (c >= 0x4E00) that can start a marker: 第, 1-9, 10. */
+static bool han_starts_marker(uint32_t c)
+{
+    const numeral_char *e = numeral_char_of(c);
+    return e && e->starts_marker;
+}
 
 /* Parse a Chinese numeral (1..999) at s; returns bytes used, 0 if none. */
 static size_t cn_numeral(const char *s, size_t len, int *value)
 {
-    size_t i = 0, n;
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
     int total = 0, cur = -1, chars = 0;
     bool zero_seen = false;
-    while (i < len && chars < 6) {
-        uint32_t c = st_utf8_next(s + i, len - i, &n);
-        int d = cn_digit(c);
-        if (d > 0) {
+    /* numeral characters are all 3-byte ones (lead E0-EF) */
+    while (len - i >= 3 && (u[i] & 0xF0) == 0xE0 && chars < 6) {
+        const numeral_char *e = numeral_of_key(key3_of_bytes(u + i));
+        int d = e ? e->value : NUMERAL_NONE;
+        if (d >= 1 && d <= 9) {
             if (cur >= 0) return 0; /* 一一: two digits in a row is a word, not a numeral */
             cur = d;
         } else if (d == 0) {
             if (total == 0 || zero_seen) return 0;
             zero_seen = true;
-        } else if (cn_ten(c)) {
+        } else if (d == 10) {
             if (total % 100 >= 10 && total >= 10) return 0;
             total += (cur >= 0 ? cur : 1) * 10;
             cur = -1;
-        } else if (cn_hundred(c)) {
+        } else if (d == 100) {
             if (total != 0 || cur < 0) return 0;
             total += cur * 100;
             cur = -1;
         } else {
             break;
         }
-        i += n;
+        i += 3;
         chars++;
     }
     if (cur >= 0) total += cur;
@@ -125,7 +181,8 @@ static uint32_t peek(const char *s, size_t len, size_t at, size_t *n)
  * 一是一 (idiom), 一要个… */
 static bool lead_blocked_by(uint32_t c)
 {
-    return cn_digit(c) >= 0 || cn_ten(c) || c == 0x4E2A /* 个 */ || c == 0x6B21 /* 次 */;
+    int d = numeral_value(c);
+    return (d >= 0 && d <= 10) || c == 0x4E2A /* 个 */ || c == 0x6B21 /* 次 */;
 }
 
 /* A numeral followed by one of these counts or dates something (二、三季度,
@@ -142,19 +199,6 @@ static bool counted_after(const char *s, size_t len)
     return false;
 }
 
-#define LOW6_BIT(c) (UINT64_C(1) << ((c) & 63))
-/* The Han characters that can start a marker (第, cn_digit 1-9, cn_ten), by
- * their low six bits: a first filter that lets about a third of all Han
- * characters through to the exact test. */
-static const uint64_t han_marker_low6 =
-    LOW6_BIT(0x7B2C) | LOW6_BIT(0x5341) | LOW6_BIT(0x62FE) |                         /* 第 十 拾 */
-    LOW6_BIT(0x4E00) | LOW6_BIT(0x58F9) | LOW6_BIT(0x5F0C) | LOW6_BIT(0x4E8C) |      /* 一 壹 弌 二 */
-    LOW6_BIT(0x8D30) | LOW6_BIT(0x8CB3) | LOW6_BIT(0x4E09) | LOW6_BIT(0x53C1) |      /* 贰 貳 三 叁 */
-    LOW6_BIT(0x53C3) | LOW6_BIT(0x56DB) | LOW6_BIT(0x8086) | LOW6_BIT(0x4E94) |      /* 參 四 肆 五 */
-    LOW6_BIT(0x4F0D) | LOW6_BIT(0x516D) | LOW6_BIT(0x9678) | LOW6_BIT(0x9646) |      /* 伍 六 陸 陆 */
-    LOW6_BIT(0x4E03) | LOW6_BIT(0x67D2) | LOW6_BIT(0x516B) | LOW6_BIT(0x634C) |      /* 七 柒 八 捌 */
-    LOW6_BIT(0x4E5D) | LOW6_BIT(0x7396);                                             /* 九 玖 */
-
 /* Can a marker start with c? Most places the lexer tries are not markers: this
  * turns them down before any numeral is parsed. A numeral cannot start with a
  * zero (零 〇 0 ０) or with 百. */
@@ -162,8 +206,7 @@ static bool may_start_marker(uint32_t c)
 {
     if (c < 0x80) return c == '(' || (c >= '1' && c <= '9');
     if (c >= 0xFF08) return c == 0xFF08 || (c >= 0xFF11 && c <= 0xFF19); /* （ １-９ */
-    if (c >= 0x4E00)
-        return (han_marker_low6 >> (c & 63) & 1) && (c == 0x7B2C /* 第 */ || cn_digit(c) > 0 || cn_ten(c));
+    if (c >= 0x4E00) return han_starts_marker(c);
     return (c >= 0x2460 && c <= 0x2487) || (c >= 0x2776 && c <= 0x2793) ||
            (c >= 0x3251 && c <= 0x325F) || (c >= 0x32B1 && c <= 0x32BF);
 }
@@ -292,7 +335,158 @@ static enum boundary boundary_after(uint32_t prev, uint32_t prev2)
     }
 }
 
-static void lex_paragraph(st_doc *doc, unsigned pi)
+/* The fast scan of the lexer. Most of the time no marker can start at the
+ * next character: no boundary is pending and the previous character is no
+ * ASCII digit (a '.' after one is a decimal point). Call that state clean.
+ * From it, only these characters lead anywhere, the stops: the boundary
+ * punctuation (，、。；：！？．… and , ; : ! ? .), ASCII digits and, in a
+ * flattened text, （ and ( (a glued heading). Any other character (Han text,
+ * quotes, brackets, spaces) leaves the state clean and makes no lexeme, so
+ * the scan steps over it; it only looks at the bytes that can start a stop:
+ * ASCII below 0x40 and the lead bytes E2 (…), E3 (、。) and EF (fullwidth
+ * forms). In valid UTF-8, which the clean text is, each of them starts a
+ * character. */
+typedef struct lex_stops {
+    uint64_t ascii_punct; /* bits of the ASCII boundary punctuation, by byte */
+    uint64_t ascii_other; /* bits of the other ASCII stops: digits, and ( when flattened */
+    uint64_t fullwidth_punct; /* bits of EF BC 80+k: the fullwidth boundary punctuation */
+    uint64_t fullwidth_other; /* bits of EF BC 80+k: （ when flattened */
+} lex_stops;
+
+#define BIT(k) (UINT64_C(1) << (k))
+
+static lex_stops lex_stops_for(bool flattened)
+{
+    lex_stops st;
+    st.ascii_punct = BIT(',') | BIT(';') | BIT(':') | BIT('!') | BIT('?') | BIT('.');
+    st.ascii_other = (flattened ? BIT('(') : 0);
+    for (int d = '0'; d <= '9'; d++) st.ascii_other |= BIT(d);
+    /* ，！？；：． are U+FF0C FF01 FF1F FF1B FF1A FF0E, EF BC 8C ... */
+    st.fullwidth_punct = BIT(0x0C) | BIT(0x01) | BIT(0x1F) | BIT(0x1B) | BIT(0x1A) | BIT(0x0E);
+    st.fullwidth_other = flattened ? BIT(0x08) : 0; /* （ U+FF08 */
+    return st;
+}
+
+enum stop { STOP_NONE, STOP_PUNCT, STOP_OTHER };
+
+/* What the character at u[p] (a byte the scan flags) is to the clean state:
+ * nothing (STOP_NONE), boundary punctuation (its code point and length in
+ * *cp and *len), or another stop, left to the general path. */
+static inline enum stop stop_at(const unsigned char *u, size_t p, size_t end, const lex_stops *st,
+                                uint32_t *cp, size_t *len)
+{
+    unsigned b = u[p];
+    if (b < 0x40) {
+        *cp = b;
+        *len = 1;
+        return st->ascii_punct >> b & 1 ? STOP_PUNCT : st->ascii_other >> b & 1 ? STOP_OTHER : STOP_NONE;
+    }
+    if (end - p < 3) return STOP_OTHER; /* cut off: decoded by the general path */
+    unsigned b1 = u[p + 1], b2 = u[p + 2];
+    *len = 3;
+    if (b == 0xEF) {
+        if (b1 != 0xBC) return STOP_NONE;
+        *cp = 0xFF00 + (b2 & 0x3F);
+        return st->fullwidth_punct >> (b2 & 0x3F) & 1 ? STOP_PUNCT
+             : st->fullwidth_other >> (b2 & 0x3F) & 1 ? STOP_OTHER : STOP_NONE;
+    }
+    if (b1 != 0x80) return STOP_NONE;
+    if (b == 0xE3) { /* 、。 U+3001 U+3002 */
+        *cp = 0x3000 + (b2 & 0x3F);
+        return b2 == 0x81 || b2 == 0x82 ? STOP_PUNCT : STOP_NONE;
+    }
+    *cp = 0x2026; /* E2 80 A6 … */
+    return b2 == 0xA6 ? STOP_PUNCT : STOP_NONE;
+}
+
+#ifdef __SSE2__
+/* Bit k set when byte k of the 16 at s is one the scan looks at: below 0x40,
+ * or E2, E3 (both are E2 once the low bit is cleared) or EF. */
+static inline uint64_t flagged_bytes(const unsigned char *s)
+{
+    const __m128i x = _mm_loadu_si128((const __m128i *)s);
+    const __m128i ascii = _mm_cmpeq_epi8(_mm_and_si128(x, _mm_set1_epi8((char)0xC0)), _mm_setzero_si128());
+    const __m128i e2e3 = _mm_cmpeq_epi8(_mm_and_si128(x, _mm_set1_epi8((char)0xFE)), _mm_set1_epi8((char)0xE2));
+    const __m128i ef = _mm_cmpeq_epi8(x, _mm_set1_epi8((char)0xEF));
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(ascii, _mm_or_si128(e2e3, ef)));
+}
+#endif
+
+static inline bool flagged_byte(unsigned char b)
+{
+    return b < 0x40 || (b & 0xFE) == 0xE2 || b == 0xEF;
+}
+
+/* Flags of the bytes u[i..min(i+64, end)), bit k for u[i+k]: 64 bytes are
+ * a few runs of Han text between punctuation marks. */
+static inline uint64_t flags_from(const unsigned char *u, size_t i, size_t end)
+{
+#ifdef __SSE2__
+    if (end - i >= 64)
+        return flagged_bytes(u + i) | flagged_bytes(u + i + 16) << 16 | flagged_bytes(u + i + 32) << 32 |
+               flagged_bytes(u + i + 48) << 48;
+    if (end >= 16) {
+        uint64_t bits = 0;
+        size_t k = 0;
+        for (; end - i - k >= 16; k += 16) bits |= flagged_bytes(u + i + k) << k;
+        /* the rest: the last 16 bytes, shifted down */
+        if (i + k < end) bits |= (flagged_bytes(u + end - 16) >> (16 - (end - i - k))) << k;
+        return bits;
+    }
+#endif
+    uint64_t bits = 0;
+    for (size_t k = 0; k < 64 && i + k < end; k++) bits |= (uint64_t)flagged_byte(u[i + k]) << k;
+    return bits;
+}
+
+/* From a clean state at i, step over everything up to the next place where
+ * the general path must look: returns that offset (end when there is none)
+ * and sets *prev to the character before it that matters (0: none).
+ * Punctuation followed by a plain character that cannot start a marker
+ * (most often Han text) is stepped over here too: after both the state is
+ * clean again. The scan walks the flagged bytes one by one: the characters
+ * it steps over have no other flagged byte (continuation bytes and the lead
+ * bytes of plain characters never are), so it need not know where they end,
+ * and a block may start inside a character. */
+static size_t scan_clean(const unsigned char *u, size_t i, size_t end, const lex_stops *st, uint32_t *prev)
+{
+    const size_t pair_end = end > 6 ? end - 6 : 0; /* a stop before it has 6 more bytes, and 1 to spare */
+    for (size_t base = i; base < end; base += 64) {
+        for (uint64_t bits = flags_from(u, base, end); bits; bits &= bits - 1) {
+            size_t p = base + (unsigned)__builtin_ctzll(bits), len;
+            if (u[p] >= 0x80 && p < pair_end && (unsigned)(u[p + 3] - 0xE4) <= 0xE9 - 0xE4) {
+                /* The most common stop: a 3-byte character (E2, E3, EF:
+                 * punctuation or not) then Han text. Unless the Han character
+                 * can start a marker, the state is clean after both, whatever
+                 * the first one was. (Even （ in a flattened text: a glued
+                 * （ followed by no numeral is no marker.) */
+                const numeral_char *e = numeral_of_key(key3_of_word(u + p + 3));
+                if (!e || !e->starts_marker) continue;
+            }
+            uint32_t cp;
+            enum stop kind = stop_at(u, p, end, st, &cp, &len);
+            if (kind == STOP_NONE) continue;
+            if (kind == STOP_OTHER) {
+                *prev = 0;
+                return p;
+            }
+            /* boundary punctuation: may a marker start at the next character? */
+            size_t q = p + len;
+            if (q >= end) return end;
+            size_t k = st_plain_len[u[q]];
+            if (!k || k > end - q ||
+                (k == 3 && han_starts_marker(((uint32_t)(u[q] & 0x0F) << 12) | ((uint32_t)(u[q + 1] & 0x3F) << 6) |
+                                             (u[q + 2] & 0x3F)))) {
+                *prev = cp;
+                return q;
+            }
+            /* a plain character that starts no marker: the state is clean after it */
+        }
+    }
+    return end;
+}
+
+static void lex_paragraph(st_doc *doc, unsigned pi, const lex_stops *stops)
 {
     const char *t = doc->text;
     size_t start = doc->paras[pi].start, end = doc->paras[pi].end;
@@ -300,19 +494,20 @@ static void lex_paragraph(st_doc *doc, unsigned pi)
     bool first = true;
     size_t i = start;
     while (i < end) {
-        enum boundary boundary = first ? BOUNDARY_START : boundary_after(prev, prev2);
-        if (boundary == BOUNDARY_NONE) {
-            /* no marker can start here: step over plain characters without
-             * decoding them; after them the previous character is a plain one
-             * (which one does not matter: prev2 is only looked at behind
-             * punctuation) */
-            size_t j = st_skip_plain(t, i, end);
-            if (j != i) {
-                i = j;
-                prev2 = prev = 0;
-                if (i == end) break;
+        enum boundary boundary = BOUNDARY_START;
+        if (!first) {
+            boundary = boundary_after(prev, prev2);
+            if (boundary == BOUNDARY_NONE && !(prev >= '0' && prev <= '9')) {
+                /* clean: prev2 no longer matters (it is looked at only
+                 * behind '.' for a digit and behind a quote for sentence
+                 * punctuation, neither of which prev is) */
+                i = scan_clean((const unsigned char *)t, i, end, stops, &prev);
+                if (i >= end) break;
+                prev2 = 0;
+                boundary = boundary_after(prev, prev2);
             }
         }
+        /* one character the fast scan left to this general path */
         size_t n;
         uint32_t c = st_utf8_next(t + i, end - i, &n);
         if (st_is_space(c)) { i += n; continue; }
@@ -353,6 +548,7 @@ static void lex_paragraph(st_doc *doc, unsigned pi)
 
 int st_lex(st_doc *doc)
 {
-    for (unsigned pi = 0; pi < doc->para_count; pi++) lex_paragraph(doc, pi);
+    const lex_stops stops = lex_stops_for(doc->flattened);
+    for (unsigned pi = 0; pi < doc->para_count; pi++) lex_paragraph(doc, pi, &stops);
     return 0;
 }
