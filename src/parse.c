@@ -57,14 +57,24 @@ static size_t skip_space(const st_doc *doc, size_t i, size_t end)
     return i;
 }
 
+/* Length of the space or '\n' that ends at text[end-1], 0 when there is none.
+ * Decided on the bytes: a space is ASCII, C2 A0 or 3 bytes (st_space_len),
+ * and in valid UTF-8 the bytes before end start such a character only if it
+ * is the one that ends there. */
+static size_t space_len_before(const char *text, size_t end)
+{
+    const unsigned char *u = (const unsigned char *)text;
+    unsigned b = u[end - 1];
+    if (b < 0x80) return b == ' ' || (b >= '\t' && b <= '\r') ? 1 : 0; /* \t \n \v \f \r */
+    if (end >= 2 && b == 0xA0 && u[end - 2] == 0xC2) return 2;
+    if (end >= 3 && st_space_len(text + end - 3, 3) == 3) return 3;
+    return 0;
+}
+
 static size_t trim_end(const st_doc *doc, size_t start, size_t end)
 {
-    while (end > start) {
-        size_t n;
-        uint32_t c = st_utf8_prev(doc->text, end, &n);
-        if (!st_is_space(c) && c != '\n') break;
-        end -= n;
-    }
+    size_t n;
+    while (end > start && (n = space_len_before(doc->text, end)) != 0) end -= n;
     return end;
 }
 
@@ -357,42 +367,93 @@ static bool is_closing_text(const char *s, size_t len)
     return false;
 }
 
+static inline bool sentence_lead_byte(unsigned char b) { return b < 0x40 || b == 0xE3 || b == 0xEF; }
+
+#ifdef __SSE2__
+/* Bit k set when byte k of the 16 at s may start a sentence end: ASCII below
+ * 0x40, E3 (。) or EF (the fullwidth ！？；：．). */
+static inline uint64_t sentence_lead_bytes(const unsigned char *s)
+{
+    const __m128i x = _mm_loadu_si128((const __m128i *)s);
+    const __m128i ascii = _mm_cmpeq_epi8(_mm_and_si128(x, _mm_set1_epi8((char)0xC0)), _mm_setzero_si128());
+    const __m128i e3 = _mm_cmpeq_epi8(x, _mm_set1_epi8((char)0xE3));
+    const __m128i ef = _mm_cmpeq_epi8(x, _mm_set1_epi8((char)0xEF));
+    return (unsigned)_mm_movemask_epi8(_mm_or_si128(ascii, _mm_or_si128(e3, ef)));
+}
+#endif
+
+/* Bit k set when u[i+k] (i+k < end, k < 64) may start a sentence end. */
+static inline uint64_t sentence_leads_from(const unsigned char *u, size_t i, size_t end)
+{
+#ifdef __SSE2__
+    if (end - i >= 64)
+        return sentence_lead_bytes(u + i) | sentence_lead_bytes(u + i + 16) << 16 |
+               sentence_lead_bytes(u + i + 32) << 32 | sentence_lead_bytes(u + i + 48) << 48;
+    if (end >= 16) {
+        uint64_t bits = 0;
+        size_t k = 0;
+        for (; end - i - k >= 16; k += 16) bits |= sentence_lead_bytes(u + i + k) << k;
+        /* the rest: the last 16 bytes, shifted down */
+        if (i + k < end) bits |= (sentence_lead_bytes(u + end - 16) >> (16 - (end - i - k))) << k;
+        return bits;
+    }
+#endif
+    uint64_t bits = 0;
+    for (size_t k = 0; k < 64 && i + k < end; k++) bits |= (uint64_t)sentence_lead_byte(u[i + k]) << k;
+    return bits;
+}
+
+static inline bool is_ascii_digit(unsigned char b) { return b >= '0' && b <= '9'; }
+
+/* Length of the sentence end at u[i] (start <= i < limit), 0 when there is
+ * none: 。！？；：． and ! ? ; :, but not ':' after a digit (10:30) nor '.'
+ * between digits (1.5). */
+static size_t sentence_end_at(const unsigned char *u, size_t start, size_t i, size_t limit)
+{
+    unsigned b = u[i];
+    if (b < 0x80) {
+        bool digit_before = i > start && is_ascii_digit(u[i - 1]);
+        if (b == '!' || b == '?' || b == ';') return 1;
+        if (b == ':') return digit_before ? 0 : 1;
+        if (b == '.') return digit_before && i + 1 < limit && is_ascii_digit(u[i + 1]) ? 0 : 1;
+        return 0;
+    }
+    if (limit - i < 3) return 0;
+    if (b == 0xE3) return u[i + 1] == 0x80 && u[i + 2] == 0x82 ? 3 : 0; /* 。 */
+    if (b == 0xEF && u[i + 1] == 0xBC) { /* ！？；：． U+FF01 FF1F FF1B FF1A FF0E */
+        unsigned t = u[i + 2];
+        return t == 0x81 || t == 0x9F || t == 0x9B || t == 0x9A || t == 0x8E ? 3 : 0;
+    }
+    return 0;
+}
+
 /* End of the heading that starts at `start`: the first sentence end (with a
- * closing quote right after it), the next marker, or the paragraph end. */
+ * closing quote right after it), the next marker, or the paragraph end.
+ * Only the bytes that can start a sentence end are looked at (in valid
+ * UTF-8 they start characters), found 64 at a time. */
 static size_t heading_end(const st_doc *doc, size_t start, size_t limit)
 {
-    size_t i = start;
-    uint32_t before = 0; /* the previous character; 0 for a plain one */
-    while (i < limit) {
-        /* plain characters (Han text) end nothing: step over them undecoded */
-        size_t j = st_skip_plain(doc->text, i, limit);
-        if (j != i) {
-            i = j;
-            before = 0;
-            if (i == limit) break;
-        }
-        size_t n;
-        uint32_t c = st_utf8_next(doc->text + i, limit - i, &n);
-        bool end = st_is_sentence_end(c);
-        if (c == '.') {
-            size_t m;
-            uint32_t after = i + n < limit ? st_utf8_next(doc->text + i + n, limit - i - n, &m) : 0;
-            end = !(before >= '0' && before <= '9') || !(after >= '0' && after <= '9');
-        }
-        if (c == ':' && before >= '0' && before <= '9') end = false; /* 10:30 */
-        i += n;
-        if (end) {
-            size_t m;
-            while (i < limit) {
-                uint32_t q = st_utf8_next(doc->text + i, limit - i, &m);
-                if (q != 0x201D && q != 0x2019 && q != 0x300D && q != 0x300F && q != '"') break;
-                i += m;
+    const unsigned char *u = (const unsigned char *)doc->text;
+    size_t i = start, n = 0;
+    for (; i < limit; i += 64) {
+        for (uint64_t bits = sentence_leads_from(u, i, limit); bits; bits &= bits - 1) {
+            size_t at = i + (unsigned)__builtin_ctzll(bits);
+            if ((n = sentence_end_at(u, start, at, limit)) != 0) {
+                i = at;
+                goto found;
             }
-            return i;
         }
-        before = c;
     }
     return limit;
+found:
+    i += n;
+    size_t m;
+    while (i < limit) {
+        uint32_t q = st_utf8_next(doc->text + i, limit - i, &m);
+        if (q != 0x201D && q != 0x2019 && q != 0x300D && q != 0x300F && q != '"') break;
+        i += m;
+    }
+    return i;
 }
 
 static void cut_fields(parser *p)
