@@ -26,6 +26,16 @@ static inline bool is_han_lead(unsigned char c)
     return (unsigned)(c - 0xE4) <= 0xE9 - 0xE4;
 }
 
+/* Start of the character that ends at s[end-1], at start or after it: as
+ * st_utf8_char_start, but a 3-byte character (Han text and CJK punctuation:
+ * a lead E0-EF three bytes back, which in valid UTF-8 starts the character
+ * that ends there) is decided at once. */
+static inline size_t char_start_before(const char *s, size_t start, size_t end)
+{
+    if (end - start >= 3 && ((unsigned char)s[end - 3] & 0xF0) == 0xE0) return end - 3;
+    return st_utf8_char_start(s, start, end);
+}
+
 /* The first space character in s[from,end): its offset (end when there is
  * none), and its length in *len. Han characters are stepped over whole;
  * any other byte may be tested, as no space starts with a continuation byte. */
@@ -132,17 +142,12 @@ static void end_paragraph(st_doc *doc, size_t *para_start)
 {
     size_t s = *para_start, e = doc->text_len;
     /* trim spaces left at the edges by removed noise */
-    while (s < e) {
-        size_t n;
-        uint32_t c = st_utf8_next(doc->text + s, e - s, &n);
-        if (!st_is_space(c)) break;
-        s += n;
-    }
+    size_t n;
+    while (s < e && (n = st_space_len(doc->text + s, e - s)) != 0) s += n;
     while (e > s) {
-        size_t n;
-        uint32_t c = st_utf8_prev(doc->text, e, &n);
-        if (!st_is_space(c) || e - n < s) break;
-        e -= n;
+        size_t c = char_start_before(doc->text, 0, e);
+        if (c < s || st_space_len(doc->text + c, e - c) != e - c) break;
+        e = c;
     }
     if (e > s) {
         st_para *p = ST_PUSH(doc->paras, doc->para_count, doc->para_cap);
@@ -177,7 +182,7 @@ static size_t last_two_chars(const char *src, size_t start, size_t end, uint32_t
 {
     size_t found = 0, n;
     while (end > start && found < 2) {
-        size_t c = st_utf8_char_start(src, start, end);
+        size_t c = char_start_before(src, start, end);
         if (st_space_len(src + c, end - c) != end - c) {
             *(found ? last2 : last) = st_utf8_next(src + c, end - c, &n);
             found++;
@@ -370,7 +375,7 @@ int st_segment(st_doc *doc)
             raw--;
         }
         while (e > s) {
-            size_t c = st_utf8_char_start(src, s, e);
+            size_t c = char_start_before(src, s, e);
             if (st_space_len(src + c, e - c) != e - c) break;
             e = c;
             raw--;
