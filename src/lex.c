@@ -474,13 +474,13 @@ static size_t scan_clean(const unsigned char *u, size_t i, size_t end, const lex
             size_t q = p + len;
             if (q >= end) return end;
             size_t k = st_plain_len[u[q]];
-            if (!k || k > end - q ||
-                (k == 3 && han_starts_marker(((uint32_t)(u[q] & 0x0F) << 12) | ((uint32_t)(u[q + 1] & 0x3F) << 6) |
-                                             (u[q + 2] & 0x3F)))) {
+            const numeral_char *e = k == 3 && end - q >= 3 ? numeral_of_key(key3_of_bytes(u + q)) : NULL;
+            if (!k || k > end - q || (e && e->starts_marker)) {
                 *prev = cp;
                 return q;
             }
-            /* a plain character that starts no marker: the state is clean after it */
+            /* a plain character that starts no marker (only Han ones can):
+             * the state is clean after it */
         }
     }
     return end;
