@@ -49,9 +49,9 @@ static bool is_structural(st_style s) { return s != ST_STYLE_NONE && !st_style_i
 static size_t skip_space(const st_doc *doc, size_t i, size_t end)
 {
     while (i < end) {
-        size_t n;
-        uint32_t c = st_utf8_next(doc->text + i, end - i, &n);
-        if (!st_is_space(c) && c != '\n') break;
+        /* st_space_len: the space test on the bytes, no decoding */
+        size_t n = doc->text[i] == '\n' ? 1 : st_space_len(doc->text + i, end - i);
+        if (!n) break;
         i += n;
     }
     return i;
