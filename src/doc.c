@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-enum { ST_CHAR_BLOCK = 256 };
+enum { ST_CHAR_BLOCK = 64 }; /* block_chars has an entry per block; a place counts within one */
 
 void st_options_init(st_options *opt)
 {
@@ -116,11 +116,35 @@ void st_add_diag(st_doc *doc, const char *code, size_t src_start, size_t src_end
     d->end = src_end;
 }
 
-/* Characters in one whole ST_CHAR_BLOCK-byte block. */
-static inline size_t block_char_count(const char *s)
+/* Characters among the first r (<= ST_CHAR_BLOCK) bytes of the whole block at
+ * s, which must lie inside the buffer. */
+static inline size_t st_block_prefix_chars(const char *s, size_t r)
 {
-    return st_utf8_count(s, ST_CHAR_BLOCK);
+#ifdef __SSE2__
+    /* lane j of keep_lanes + 64 - r is set when j < r; the bytes that are
+     * not continuation bytes are the signed ones above -65 */
+    static const signed char keep_lanes[2 * ST_CHAR_BLOCK] = {
+        -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+        -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+        -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,
+        -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1};
+    __m128i lead = _mm_set1_epi8(-65), zero = _mm_setzero_si128();
+    __asm__("" : "+x"(lead)); /* see st_build_line_table */
+    const signed char *keep = keep_lanes + ST_CHAR_BLOCK - r;
+    __m128i acc = zero;
+    for (int k = 0; k < 4; k++) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(s + 16 * k));
+        __m128i m = _mm_loadu_si128((const __m128i *)(keep + 16 * k));
+        acc = _mm_sub_epi8(acc, _mm_and_si128(_mm_cmpgt_epi8(x, lead), m));
+    }
+    __m128i sum = _mm_sad_epu8(acc, zero);
+    return (size_t)_mm_cvtsi128_si64(_mm_add_epi64(sum, _mm_unpackhi_epi64(sum, sum)));
+#else
+    return st_utf8_count(s, r);
+#endif
 }
+
+_Static_assert(ST_CHAR_BLOCK == 4 * 16, "st_block_prefix_chars and st_build_line_table load a block as four vectors");
 
 /* Grow both line arrays to hold *cap * 2 lines. */
 static void st_grow_lines(st_doc *doc, size_t *cap)
@@ -134,53 +158,77 @@ static void st_grow_lines(st_doc *doc, size_t *cap)
     *cap = c;
 }
 
+static __attribute__((noinline)) size_t st_char_of_last_block(const st_doc *doc, size_t off)
+{
+    size_t b = off / ST_CHAR_BLOCK;
+    return doc->block_chars[b] + st_utf8_count(doc->src + b * ST_CHAR_BLOCK, off % ST_CHAR_BLOCK);
+}
+
+/* Characters before byte `off` (<= src_len): its block's count plus those of
+ * the bytes before it in the block, so a place costs the same wherever it is
+ * (a document may be one huge line). */
+static inline size_t st_char_of(const st_doc *doc, size_t off)
+{
+    size_t b = off / ST_CHAR_BLOCK;
+    if (b < doc->src_len / ST_CHAR_BLOCK)
+        return doc->block_chars[b] + st_block_prefix_chars(doc->src + b * ST_CHAR_BLOCK, off % ST_CHAR_BLOCK);
+    return st_char_of_last_block(doc, off); /* the partial block at the end */
+}
+
 void st_build_line_table(st_doc *doc)
 {
     const char *src = doc->src;
     const char *end = src + doc->src_len;
-    size_t blocks = doc->src_len / ST_CHAR_BLOCK + 1;
+    size_t full = doc->src_len / ST_CHAR_BLOCK; /* whole blocks; then a partial (or empty) one */
     /* one pass over the newlines: the line arrays start at a guess (speeches
      * have lines of a few hundred bytes) and grow when it falls short */
     size_t cap = 64 + doc->src_len / 128;
     doc->line_start = malloc(cap * sizeof *doc->line_start);
     doc->line_chars = malloc(cap * sizeof *doc->line_chars);
-    doc->block_chars = malloc(blocks * sizeof *doc->block_chars);
+    doc->block_chars = malloc((full + 1) * sizeof *doc->block_chars);
     if (!doc->line_start || !doc->line_chars || !doc->block_chars) abort();
 
-    /* characters before each block; the last entry is the partial (or empty)
-     * block at the end */
     size_t chars = 0;
-    for (size_t b = 0; b + 1 < blocks; b++) {
+#ifdef __SSE2__
+    /* characters are the bytes that are not continuation bytes: the signed
+     * ones above -65. The empty asm hides the constant from GCC, which would
+     * otherwise rewrite x > -65 as !(x < -64): two more instructions a vector. */
+    __m128i lead = _mm_set1_epi8(-65);
+    __asm__("" : "+x"(lead));
+    const __m128i zero = _mm_setzero_si128();
+    for (size_t b = 0; b < full; b++) {
+        const char *s = src + b * ST_CHAR_BLOCK;
+        __m128i acc = zero;
+        for (int k = 0; k < 4; k++) /* each lane counts up to four */
+            acc = _mm_sub_epi8(acc, _mm_cmpgt_epi8(_mm_loadu_si128((const __m128i *)(s + 16 * k)), lead));
+        __m128i sum = _mm_sad_epu8(acc, zero);
         doc->block_chars[b] = chars;
-        chars += block_char_count(src + b * ST_CHAR_BLOCK);
+        chars += (size_t)_mm_cvtsi128_si64(_mm_add_epi64(sum, _mm_unpackhi_epi64(sum, sum)));
     }
-    doc->block_chars[blocks - 1] = chars;
-    size_t tail = (blocks - 1) * ST_CHAR_BLOCK;
-    doc->src_chars = chars + st_utf8_count(src + tail, doc->src_len - tail);
+#else
+    for (size_t b = 0; b < full; b++) {
+        doc->block_chars[b] = chars;
+        chars += st_utf8_count(src + b * ST_CHAR_BLOCK, ST_CHAR_BLOCK);
+    }
+#endif
+    doc->block_chars[full] = chars;
+    doc->src_chars = chars + st_utf8_count(src + full * ST_CHAR_BLOCK, doc->src_len - full * ST_CHAR_BLOCK);
 
-    /* characters before each line: counted from the nearer of the previous
-     * line start and the start of the line's block, so at most one block */
     size_t l = 0;
     doc->line_start[0] = 0;
     doc->line_chars[0] = 0;
     for (const char *p = src; (p = memchr(p, '\n', (size_t)(end - p))) != NULL;) {
         p++;
-        size_t off = (size_t)(p - src);
-        size_t from = off / ST_CHAR_BLOCK * ST_CHAR_BLOCK;
-        size_t from_chars = doc->block_chars[off / ST_CHAR_BLOCK];
-        if (doc->line_start[l] > from) {
-            from = doc->line_start[l];
-            from_chars = doc->line_chars[l];
-        }
         if (++l == cap) st_grow_lines(doc, &cap);
-        doc->line_start[l] = off;
-        doc->line_chars[l] = from_chars + st_utf8_count(src + from, off - from);
+        doc->line_start[l] = (size_t)(p - src);
+        doc->line_chars[l] = st_char_of(doc, (size_t)(p - src));
     }
     doc->line_count = l + 1;
 }
 
-/* The line holding byte off, searched from line `from` on. */
-static size_t st_line_of(const st_doc *doc, size_t off, size_t from)
+/* The line holding byte off, searched from line `from` on. Not inlined: the
+ * place functions mostly find the line in a step or two from their hint. */
+static __attribute__((noinline)) size_t st_line_of(const st_doc *doc, size_t off, size_t from)
 {
     size_t lo = from, hi = doc->line_count;
     while (hi - lo > 1) {
@@ -191,36 +239,20 @@ static size_t st_line_of(const st_doc *doc, size_t off, size_t from)
     return lo;
 }
 
-/* Characters before byte `off`, which is in line l, given `known` <= off with
- * `known_chars` characters before it. Counted from the nearest offset whose
- * count is known: `known`, the start of line l or of the next line, the start
- * of off's ST_CHAR_BLOCK-byte block or of the next one; forwards, or backwards
- * from one after off (counts add up, so both give the same). The block table
- * keeps this cheap on a document that is one huge line. */
-static inline size_t st_char_of(const st_doc *doc, size_t off, size_t l, size_t known, size_t known_chars)
+/* Characters among the first k (< 8) of the 8 bytes at s: short spans
+ * (censored words) are counted on one word. */
+static inline size_t st_short_chars(const char *s, size_t k)
 {
-    size_t b = off / ST_CHAR_BLOCK;
-    size_t below = known, below_chars = known_chars;
-    if (doc->line_start[l] > below) {
-        below = doc->line_start[l];
-        below_chars = doc->line_chars[l];
-    }
-    if (b * ST_CHAR_BLOCK > below) {
-        below = b * ST_CHAR_BLOCK;
-        below_chars = doc->block_chars[b];
-    }
-    size_t above = doc->src_len, above_chars = doc->src_chars;
-    if (l + 1 < doc->line_count) {
-        above = doc->line_start[l + 1];
-        above_chars = doc->line_chars[l + 1];
-    }
-    size_t next_block = (b + 1) * ST_CHAR_BLOCK;
-    if (next_block < above) { /* so next_block < src_len: it has an entry */
-        above = next_block;
-        above_chars = doc->block_chars[b + 1];
-    }
-    if (above - off < off - below) return above_chars - st_utf8_count(doc->src + off, above - off);
-    return below_chars + st_utf8_count(doc->src + below, off - below);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t x;
+    memcpy(&x, s, 8);
+    /* high bit of each byte that is not a continuation byte (10xxxxxx), in
+     * the first k bytes (the low ones), summed by the multiply */
+    uint64_t lead = (~x | x << 1) & 0x8080808080808080u & ~(~(uint64_t)0 << (8 * k));
+    return (size_t)(((lead >> 7) * 0x0101010101010101u) >> 56);
+#else
+    return st_utf8_count(s, k);
+#endif
 }
 
 /* The line holding byte off, given a line l that starts at or before it:
@@ -239,19 +271,14 @@ st_place st_place_of_src_hint(const st_doc *doc, st_place_hint *h, size_t start,
     if (start > doc->src_len) start = doc->src_len;
     if (end < start) end = start;
     if (end > doc->src_len) end = doc->src_len;
-    size_t l, known = 0, known_chars = 0;
-    if (start >= h->off && h->line < doc->line_count) {
-        l = st_line_after(doc, start, h->line);
-        known = h->off;
-        known_chars = h->chars;
-    } else {
-        l = st_line_of(doc, start, 0);
-    }
+    size_t l = start >= h->off && h->line < doc->line_count ? st_line_after(doc, start, h->line)
+                                                             : st_line_of(doc, start, 0);
     p.line = l + 1;
-    p.start = st_char_of(doc, start, l, known, known_chars);
+    p.start = st_char_of(doc, start);
     p.column = p.start - doc->line_chars[l] + 1;
     size_t le = st_line_after(doc, end, l);
-    p.end = st_char_of(doc, end, le, start, p.start);
+    p.end = end - start < 8 && start + 8 <= doc->src_len ? p.start + st_short_chars(doc->src + start, end - start)
+                                                         : st_char_of(doc, end);
     h->line = le;
     h->off = end;
     h->chars = p.end;

@@ -119,7 +119,7 @@ struct st_doc {
     size_t *line_chars;  /* characters before each line */
     size_t line_count;
     size_t src_chars;
-    size_t *block_chars; /* characters before each 256-byte block of src */
+    size_t *block_chars; /* characters before each 64-byte block of src */
 
     /* clean */
     st_removed_span *removed;
