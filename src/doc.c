@@ -422,20 +422,7 @@ st_place st_node_place(const st_node *n)
     return st_place_of_clean(doc, n->marker_start, end);
 }
 
-const char *st_kind_name(st_kind k)
-{
-    static const char *const names[] = {NULL, "preparation", "problems", "causes",
-                                        "measures", "rectification", "other"};
-    return (unsigned)k < sizeof names / sizeof *names ? names[k] : NULL;
-}
-
-const char *st_style_name(st_style s)
-{
-    static const char *const names[] = {"none", "cn-comma", "cn-paren", "num-dot", "num-comma",
-                                        "num-rparen", "num-paren", "circled", "di", "lead-shi",
-                                        "lead-yao", "lead-ze"};
-    return (unsigned)s < sizeof names / sizeof *names ? names[s] : "none";
-}
+/* st_kind_name and st_style_name are in render.c, next to their JSON forms. */
 
 size_t st_doc_diagnostic_count(const st_doc *doc) { return doc->diag_count; }
 st_diagnostic st_doc_diagnostic(const st_doc *doc, size_t i)
