@@ -547,6 +547,12 @@ static bool utf8_clean_copy(st_doc *doc, const unsigned char *in, size_t len, in
     return true;
 }
 
+/* Where utf8_census stops counting when it starts at fh. */
+static size_t census_stop(size_t fh, size_t len)
+{
+    return len - fh > (1u << 20) ? fh + (1u << 20) : len;
+}
+
 /* Count valid multi-byte UTF-8 sequences and invalid ones in the first MB from
  * the first byte >= 0x80 (returned in *first_high). With `settle`, it may stop
  * early, once the rest cannot make valid >= 4 * invalid (the counts then are
@@ -557,7 +563,7 @@ static bool utf8_census(const unsigned char *in, size_t len, bool settle, size_t
 {
     size_t v = 0, bad = 0, fh = 0;
     while (fh < len && in[fh] < 0x80) fh++;
-    size_t i = fh, stop = len - fh > (1u << 20) ? fh + (1u << 20) : len;
+    size_t i = fh, stop = census_stop(fh, len);
     bool complete = true;
     while (i < stop) {
         unsigned c = in[i];
@@ -583,6 +589,58 @@ static bool utf8_census(const unsigned char *in, size_t len, bool settle, size_t
     *invalid = bad;
     *first_high = fh;
     return complete;
+}
+
+/* Offset of the first byte >= 0x80 in in[0..len), or len. */
+static size_t first_high(const unsigned char *in, size_t len)
+{
+    size_t i = 0;
+    for (; i + 8 <= len; i += 8) {
+        uint64_t w;
+        memcpy(&w, in + i, 8);
+        if (w & HIGHS) break;
+    }
+    while (i < len && in[i] < 0x80) i++;
+    return i;
+}
+
+/* Whether utf8_census would find valid < 4 * invalid, from two counts over
+ * in[fh..stop): each byte >= 0xC0 starts a sequence (valid or invalid: it is
+ * never a continuation byte), and each valid multi-byte sequence starts with a
+ * byte >= 0xC0 followed by 80..BF. With `starts` and `valid_max` those counts,
+ * valid <= valid_max and invalid >= starts - valid, so 5 * valid_max < 4 *
+ * starts proves it. False means nothing: the census has to count. */
+static bool census_not_broken(const unsigned char *in, size_t len, size_t fh)
+{
+    size_t stop = census_stop(fh, len), j = fh, starts = 0, valid_max = 0;
+#ifdef __SSE2__
+    const __m128i c0 = _mm_set1_epi8((char)0xC0), zero = _mm_setzero_si128();
+    /* blocks of 16 bytes before stop, whose y (in[j + 16]) is in the input */
+    size_t room = j < len ? len - j - 1 : 0, blocks = (stop - j < room ? stop - j : room) / 16;
+    while (blocks) {
+        /* per-byte counters, summed before they can wrap */
+        size_t n = blocks < 255 ? blocks : 255;
+        blocks -= n;
+        __m128i n_starts = zero, n_valid = zero;
+        for (; n; n--, j += 16) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(in + j));
+            __m128i y = _mm_loadu_si128((const __m128i *)(in + j + 1));
+            __m128i start = _mm_cmpeq_epi8(_mm_max_epu8(x, c0), x); /* x >= 0xC0 */
+            __m128i cont = _mm_cmpgt_epi8(c0, y);                   /* y < 0xC0 as signed: 80..BF */
+            n_starts = _mm_sub_epi8(n_starts, start);
+            n_valid = _mm_sub_epi8(n_valid, _mm_and_si128(start, cont));
+        }
+        __m128i s = _mm_sad_epu8(n_starts, zero), v = _mm_sad_epu8(n_valid, zero);
+        starts += (size_t)_mm_cvtsi128_si32(s) + (size_t)_mm_extract_epi16(s, 4);
+        valid_max += (size_t)_mm_cvtsi128_si32(v) + (size_t)_mm_extract_epi16(v, 4);
+    }
+#endif
+    for (; j < stop; j++) {
+        if (in[j] < 0xC0) continue;
+        starts++;
+        if (j + 1 < len && in[j + 1] - 0x80u < 0x40u) valid_max++;
+    }
+    return 5 * valid_max < 4 * starts;
 }
 
 /* ---- binary data ---- */
@@ -614,6 +672,19 @@ static void scan_bytes(const unsigned char *p, size_t len, size_t base, bool all
 {
     memset(r, 0, sizeof *r);
     size_t i = 0;
+#ifdef __SSE2__
+    /* 32 bytes at a time: the bytes below 0x20 (mostly line ends) one by one */
+    const __m128i c1f = _mm_set1_epi8(0x1F);
+    for (; i + 32 <= len; i += 32) {
+        __m128i a = _mm_loadu_si128((const __m128i *)(p + i)), b = _mm_loadu_si128((const __m128i *)(p + i + 16));
+        __m128i low_a = _mm_cmpeq_epi8(_mm_min_epu8(a, c1f), a), low_b = _mm_cmpeq_epi8(_mm_min_epu8(b, c1f), b);
+        uint32_t low = (uint32_t)_mm_movemask_epi8(low_a) | (uint32_t)_mm_movemask_epi8(low_b) << 16;
+        for (; low; low &= low - 1) {
+            size_t k = i + (size_t)__builtin_ctz(low);
+            if (!(allow_esc && p[k] == 0x1B)) ctrl_note(r, p[k], base + k);
+        }
+    }
+#endif
     for (; i + 8 <= len; i += 8) {
         uint64_t w;
         memcpy(&w, p + i, 8);
@@ -947,6 +1018,20 @@ static double score_of(const score_acc *a)
     return ((double)a->common - (double)a->weird - 3.0 * (double)a->errors) / (double)den;
 }
 
+/* Confidence in `best` against the runner-up; 99 at most. Never rises when
+ * `second` does. */
+static int confidence_of(double best, double second)
+{
+    if (second < 0) second = 0;
+    double a = best / 0.5, m = (best - second) / 0.4;
+    if (a > 1) a = 1;
+    if (a < 0) a = 0;
+    if (m > 1) m = 1;
+    if (m < 0) m = 0;
+    int c = (int)(100 * (0.5 * a + 0.5 * m) + 0.5);
+    return c > 99 ? 99 : c < 1 ? 1 : c;
+}
+
 /* Decode a sample with ICU converter `name`, counting errors, and score it. */
 static void score_icu(const char *name, const char *data, size_t n, bool flush, const han_set *common,
                       score_acc *a)
@@ -1001,20 +1086,38 @@ static void score_icu(const char *name, const char *data, size_t n, bool flush, 
  * answer from ICU) the caller falls back to ICU for the whole input: output,
  * errors and places are ICU's in every case. */
 
-enum { PAIR_LEN_MASK = 0x03, PAIR_CLASS_SHIFT = 2 }; /* meta: UTF-8 length, 0 = not ours */
+/* A table entry: the character's UTF-8 (2 or 3 bytes, the first one in the low
+ * bits), its score class and its UTF-8 length; 0 when the fast paths leave the
+ * bytes to ICU. */
+enum { ENTRY_CLASS_SHIFT = 24, ENTRY_LEN_SHIFT = 30 };
 
-typedef struct pair_entry {
-    unsigned char utf8[3];
-    uint8_t meta; /* UTF-8 length | score class << PAIR_CLASS_SHIFT */
-} pair_entry;
+static inline unsigned entry_len(uint32_t e) { return e >> ENTRY_LEN_SHIFT; }
+static inline unsigned entry_class(uint32_t e) { return (e >> ENTRY_CLASS_SHIFT) & 7; }
 
 typedef struct mb_table {
     bool usable;
-    bool four_byte;              /* GB18030: lead, digit, lead, digit */
-    pair_entry pairs[128 * 256]; /* [(lead - 0x80) << 8 | trail] */
-    uint8_t single[128];         /* bytes 0x80..0xFF that are a character alone: meta */
-    bool lead[128];              /* bytes 0x80..0xFF that start a pair */
+    bool four_byte;             /* GB18030: lead, digit, lead, digit */
+    bool common_alone;          /* some byte 0x80..0xFF alone may be a frequent character */
+    bool multi_unit_pairs;      /* some pair is more than one UTF-16 unit */
+    uint32_t pairs[256 * 256];  /* [lead | trail << 8]; 0 for leads below 0x80 */
+    uint32_t single[128];       /* bytes 0x80..0xFF that are a character alone */
+    bool lead[128];             /* bytes 0x80..0xFF that start a pair */
 } mb_table;
+
+/* The entry of the pair at p[0], p[1]. */
+static inline uint32_t pair_at(const uint32_t *pairs, const unsigned char *p)
+{
+    return pairs[p[0] | (unsigned)p[1] << 8];
+}
+
+/* The UTF-8 bytes of an entry, plus one byte that the next character overwrites. */
+static inline void put_entry(unsigned char *o, uint32_t e)
+{
+    o[0] = (unsigned char)e;
+    o[1] = (unsigned char)(e >> 8);
+    o[2] = (unsigned char)(e >> 16);
+    o[3] = (unsigned char)(e >> 24);
+}
 
 typedef struct fast_tables {
     mb_table gb18030, big5;
@@ -1024,21 +1127,16 @@ typedef struct fast_tables {
 static fast_tables fast;
 static pthread_once_t fast_once = PTHREAD_ONCE_INIT;
 
-/* Table meta of a character, or 0 when the fast paths leave it to ICU: ASCII
+/* Table entry of a character, or 0 when the fast paths leave it to ICU: ASCII
  * (line ends are handled on the byte), surrogates, U+FEFF (dropped at the
  * start of a text). */
-static uint8_t pair_meta(const han_set *common, uint32_t c)
+static uint32_t entry_of(const han_set *common, uint32_t c)
 {
     if (c < 0x80 || c > 0xFFFF || (c >= 0xD800 && c <= 0xDFFF) || c == 0xFEFF) return 0;
-    unsigned len = c < 0x800 ? 2 : 3;
-    return (uint8_t)(len | (unsigned)score_class_of(common, c) << PAIR_CLASS_SHIFT);
-}
-
-static void pair_set(pair_entry *e, const han_set *common, uint32_t c)
-{
-    e->meta = pair_meta(common, c);
-    memset(e->utf8, 0, sizeof e->utf8);
-    if (e->meta) put_utf8(e->utf8, c); /* a BMP character: at most 3 bytes */
+    unsigned char u[4] = {0};
+    uint32_t len = (uint32_t)(put_utf8(u, c) - u); /* a BMP character: 2 or 3 bytes */
+    return (uint32_t)u[0] | (uint32_t)u[1] << 8 | (uint32_t)u[2] << 16 |
+           (uint32_t)score_class_of(common, c) << ENTRY_CLASS_SHIFT | len << ENTRY_LEN_SHIFT;
 }
 
 /* ICU's conversion of lead+trails[k] for each k, in one call per row
@@ -1077,10 +1175,11 @@ static bool fill_row(UConverter *cnv, mb_table *t, unsigned lead, const unsigned
         pos = 2 * k + 2;
     }
     for (size_t k = 0; k < nt; k++) {
+        if (count[k] > 1) t->multi_unit_pairs = true;
         if (count[k] != 1) continue;
-        pair_entry *e = &t->pairs[(lead - 0x80) << 8 | trails[k]];
-        pair_set(e, common, first[k]);
-        if (e->meta) t->lead[lead - 0x80] = true;
+        uint32_t e = entry_of(common, first[k]);
+        t->pairs[lead | (unsigned)trails[k] << 8] = e;
+        if (e) t->lead[lead - 0x80] = true;
     }
     return true;
 }
@@ -1114,10 +1213,10 @@ static void build_table(mb_table *t, const char *name, const unsigned char *trai
         e = U_ZERO_ERROR;
         ucnv_resetToUnicode(cnv);
         ucnv_toUnicode(cnv, &o, out + 4, &s, &in + 1, NULL, true, &e);
+        if (U_SUCCESS(e) && o > out && !(o == out + 1 && score_class_of(common, out[0]) == SC_WEIRD))
+            t->common_alone = true;
         if (U_SUCCESS(e) && o == out + 1 && s == &in + 1) {
-            pair_entry one;
-            pair_set(&one, common, out[0]);
-            t->single[b - 0x80] = one.meta;
+            t->single[b - 0x80] = entry_of(common, out[0]);
             if (t->lead[b - 0x80]) ok = false; /* not a double-byte encoding as assumed */
         }
     }
@@ -1208,47 +1307,103 @@ static bool gb4_char(gb4_conv *g, const unsigned char *p, uint32_t *cp)
     return true;
 }
 
+/* How score_table ended. */
+typedef enum { SCORE_NEEDS_ICU, SCORE_EXACT, SCORE_BOUNDED } score_result;
+
+enum { BOUND_STEP = 512 }; /* bytes between two looks at the bound */
+
+/* Counts the score classes of the run of pairs at p that end by lim; returns
+ * where the run stops. */
+static inline const unsigned char *class_run(const uint32_t *pairs, const unsigned char *p, const unsigned char *lim,
+                                             size_t *cnt)
+{
+    /* four pairs at a time while all four are ours (entries of pairs have bit 31 set) */
+    while (lim - p >= 8) {
+        uint32_t e0 = pair_at(pairs, p), e1 = pair_at(pairs, p + 2), e2 = pair_at(pairs, p + 4),
+                 e3 = pair_at(pairs, p + 6);
+        if (!((e0 & e1 & e2 & e3) >> 31)) break;
+        cnt[entry_class(e0)]++;
+        cnt[entry_class(e1)]++;
+        cnt[entry_class(e2)]++;
+        cnt[entry_class(e3)]++;
+        p += 8;
+    }
+    uint32_t e;
+    while (lim - p >= 2 && (e = pair_at(pairs, p)) != 0) {
+        cnt[entry_class(e)]++;
+        p += 2;
+    }
+    return p;
+}
+
 /* Exactly what score_icu would count for data p[0..n) in the table's
- * encoding; false when that needs ICU. */
-static bool score_table(const mb_table *t, gb4_conv *g4, const unsigned char *p, size_t n, bool flush,
-                        const han_set *common, score_acc *a)
+ * encoding (SCORE_EXACT), or SCORE_NEEDS_ICU. With `rival` (the best score so
+ * far), it may stop early with SCORE_BOUNDED and in *bound a score that this
+ * one cannot exceed, low enough that the rival's confidence against it is 99
+ * (the cap): then the exact score changes nothing as long as the rival wins. */
+static score_result score_table(const mb_table *t, gb4_conv *g4, const unsigned char *p, size_t n, bool flush,
+                                 const han_set *common, const double *rival, score_acc *a, double *bound)
 {
     size_t cnt[SC_COUNT] = {0};
     const unsigned char *end = p + n;
+    bool two_byte_chars = !t->common_alone && !t->multi_unit_pairs && !t->four_byte;
     while (p < end) {
-        unsigned c = *p;
-        if (c < 0x80) {
-            cnt[c >= 0x20 || c - '\t' <= '\r' - '\t' ? SC_TEXT : SC_CONTROL]++;
-            p++;
-            continue;
+        const unsigned char *lim = rival && end - p > BOUND_STEP ? p + BOUND_STEP : end;
+        while (p < lim) {
+            unsigned c = *p;
+            if (c < 0x80) {
+                cnt[c >= 0x20 || c - '\t' <= '\r' - '\t' ? SC_TEXT : SC_CONTROL]++;
+                p++;
+                continue;
+            }
+            /* a run of pairs (a byte that is a character alone starts none) */
+            p = class_run(t->pairs, p, lim, cnt);
+            if (p == lim || (c = *p) < 0x80) continue;
+            uint32_t e;
+            if (p + 1 < end && (e = pair_at(t->pairs, p)) != 0) { /* a pair across lim */
+                cnt[entry_class(e)]++;
+                p += 2;
+                continue;
+            }
+            if ((e = t->single[c - 0x80])) {
+                cnt[entry_class(e)]++;
+                p++;
+                continue;
+            }
+            if (p + 1 == end) {
+                if (!flush && t->lead[c - 0x80]) goto done; /* ICU keeps it for more input */
+                return SCORE_NEEDS_ICU;
+            }
+            uint32_t cp;
+            if (t->four_byte && end - p >= 4 && is_gb4(p) && gb4_char(g4, p, &cp)) {
+                cnt[score_class_of(common, cp)]++;
+                p += 4;
+                continue;
+            }
+            return SCORE_NEEDS_ICU;
         }
-        /* a run of pairs (a byte that is a character alone starts none) */
-        uint8_t m;
-        while (p + 1 < end && (c = *p) >= 0x80 && (m = t->pairs[(c - 0x80) << 8 | p[1]].meta)) {
-            cnt[m >> PAIR_CLASS_SHIFT]++;
-            p += 2;
+        if (rival && p < end) {
+            /* A positive score is at most (common + f) / (nonascii + f) for f
+             * frequent characters in the bytes left (other characters, errors
+             * and controls only lower it), which grows with f: f is at most
+             * the bytes left, or half of them when no byte alone can be a
+             * frequent character. */
+            size_t left = (size_t)(end - p);
+            double f = (double)(two_byte_chars ? left / 2 : left);
+            double num = (double)cnt[SC_COMMON] - (double)cnt[SC_WEIRD] - (double)cnt[SC_CONTROL] + f;
+            double den = (double)(cnt[SC_COMMON] + cnt[SC_WEIRD] + cnt[SC_OTHER]) + f;
+            double most = num > 0 ? num / den : 0;
+            if (confidence_of(*rival, most) == 99) {
+                memset(a, 0, sizeof *a);
+                *bound = most;
+                return SCORE_BOUNDED;
+            }
         }
-        if (p == end || (c = *p) < 0x80) continue;
-        if ((m = t->single[c - 0x80])) {
-            cnt[m >> PAIR_CLASS_SHIFT]++;
-            p++;
-            continue;
-        }
-        if (p + 1 == end) {
-            if (!flush && t->lead[c - 0x80]) break; /* ICU keeps it for more input */
-            return false;
-        }
-        uint32_t cp;
-        if (t->four_byte && end - p >= 4 && is_gb4(p) && gb4_char(g4, p, &cp)) {
-            cnt[score_class_of(common, cp)]++;
-            p += 4;
-            continue;
-        }
-        return false;
     }
+done:
     memset(a, 0, sizeof *a);
     score_add_classes(a, cnt);
-    return true;
+    return SCORE_EXACT;
 }
 
 /* GB18030 being decoded from tables into a buffer, possibly in two steps: the
@@ -1282,6 +1437,45 @@ static void gb_dec_close(gb_dec *d)
     d->out = NULL;
 }
 
+/* Decode the run of pairs at p that end by lim into *op, counting their score
+ * classes in cnt when given; returns where the run stops. */
+static inline __attribute__((always_inline)) const unsigned char *
+pair_run(const uint32_t *pairs, const unsigned char *p, const unsigned char *lim, unsigned char **op, size_t *cnt)
+{
+    unsigned char *o = *op;
+    /* four pairs at a time while all four are ours: entries of pairs have
+     * bit 31 set (their length is 2 or 3) */
+    while (lim - p >= 8) {
+        uint32_t e0 = pair_at(pairs, p), e1 = pair_at(pairs, p + 2), e2 = pair_at(pairs, p + 4),
+                 e3 = pair_at(pairs, p + 6);
+        if (!((e0 & e1 & e2 & e3) >> 31)) break;
+        put_entry(o, e0);
+        o += entry_len(e0);
+        put_entry(o, e1);
+        o += entry_len(e1);
+        put_entry(o, e2);
+        o += entry_len(e2);
+        put_entry(o, e3);
+        o += entry_len(e3);
+        if (cnt) {
+            cnt[entry_class(e0)]++;
+            cnt[entry_class(e1)]++;
+            cnt[entry_class(e2)]++;
+            cnt[entry_class(e3)]++;
+        }
+        p += 8;
+    }
+    uint32_t e;
+    while (lim - p >= 2 && (e = pair_at(pairs, p)) != 0) {
+        put_entry(o, e);
+        o += entry_len(e);
+        if (cnt) cnt[entry_class(e)]++;
+        p += 2;
+    }
+    *op = o;
+    return p;
+}
+
 /* Decode the characters that start before lim (the last one may end after it),
  * as decode_icu would (CRLF and CR as LF, a U+FEFF at the very start dropped).
  * With cnt, counts the score classes (and in cnt[SC_COUNT] the four-byte ones) of the non-ASCII characters that end by
@@ -1290,7 +1484,7 @@ static void gb_dec_close(gb_dec *d)
 static inline __attribute__((always_inline)) bool gb_dec_run(gb_dec *d, const unsigned char *lim, size_t *cnt,
                                                                const unsigned char **straddle)
 {
-    const mb_table *t = d->t;
+    const uint32_t *pairs = d->t->pairs;
     const unsigned char *p = d->p, *end = d->end, *in = d->in;
     unsigned char *o = d->o;
     bool ok = true;
@@ -1317,17 +1511,12 @@ static inline __attribute__((always_inline)) bool gb_dec_run(gb_dec *d, const un
             continue;
         }
         /* a run of pairs: one table entry each, stored as 4 bytes */
-        const pair_entry *e;
-        while (lim - p >= 2 && (c = *p) >= 0x80 && (e = &t->pairs[(c - 0x80) << 8 | p[1]])->meta) {
-            memcpy(o, e->utf8, 4);
-            o += e->meta & PAIR_LEN_MASK;
-            if (cnt) cnt[e->meta >> PAIR_CLASS_SHIFT]++;
-            p += 2;
-        }
+        p = cnt ? pair_run(pairs, p, lim, &o, cnt) : pair_run(pairs, p, lim, &o, NULL);
+        uint32_t e;
         if (p >= lim || *p < 0x80) continue;
-        if (p + 1 < end && (e = &t->pairs[(*p - 0x80) << 8 | p[1]])->meta) { /* a pair across lim */
-            memcpy(o, e->utf8, 4);
-            o += e->meta & PAIR_LEN_MASK;
+        if (p + 1 < end && (e = pair_at(pairs, p)) != 0) { /* a pair across lim */
+            put_entry(o, e);
+            o += entry_len(e);
             if (cnt) *straddle = p;
             p += 2;
             continue;
@@ -1430,18 +1619,6 @@ static bool utf16_has_unpaired(const unsigned char *p, size_t n, bool be)
     return false;
 }
 
-static int confidence_of(double best, double second)
-{
-    if (second < 0) second = 0;
-    double a = best / 0.5, m = (best - second) / 0.4;
-    if (a > 1) a = 1;
-    if (a < 0) a = 0;
-    if (m > 1) m = 1;
-    if (m < 0) m = 0;
-    int c = (int)(100 * (0.5 * a + 0.5 * m) + 0.5);
-    return c > 99 ? 99 : c < 1 ? 1 : c;
-}
-
 typedef struct candidate {
     const char *icu;   /* converter name */
     const char *label; /* static name for doc->encoding */
@@ -1486,6 +1663,22 @@ static bool detect_utf16(const char *data, size_t len, const han_set *common, do
     else
         *conf = ok[1 - k] ? 50 : 90; /* mostly ASCII: the zero bytes tell */
     return true;
+}
+
+/* The best of the candidates in the race and the runner-up (-1 when none): a
+ * later candidate wins only with a higher score. */
+static void pick_best(const candidate *c, const bool *in_race, int nc, int *best, int *second)
+{
+    *best = *second = -1;
+    for (int k = 0; k < nc; k++) {
+        if (!in_race[k]) continue;
+        if (*best < 0 || c[k].score > c[*best].score) {
+            *second = *best;
+            *best = k;
+        } else if (*second < 0 || c[k].score > c[*second].score) {
+            *second = k;
+        }
+    }
 }
 
 /* ICU's charset detector, for input that does not look like Chinese in any of
@@ -1664,14 +1857,17 @@ static int decode_auto(st_doc *doc, const char *data, size_t len, bool lossy, st
 
     /* valid UTF-8 is UTF-8 */
     set_result(doc, "UTF-8", "default", 100);
-    st_error utf8_err;
-    if (!decode_utf8(doc, u, len, 0, false, "", &utf8_err)) return 0;
+    bool has_cr, has_ctrl;
+    if (utf8_valid_prefix(u, len, &has_cr, &has_ctrl) == len) return utf8_copy(doc, u, len, has_cr, err);
 
     /* Invalid UTF-8: broken UTF-8, or another encoding? In GB18030 or Big5 text
      * only about one character in five happens to form a valid UTF-8 sequence. */
-    size_t valid, invalid, fh;
-    bool census_done = utf8_census(u, len, true, &valid, &invalid, &fh);
-    bool broken_utf8 = valid >= 4 * invalid; /* exact even when the census stopped early */
+    size_t valid = 0, invalid = 0, fh = first_high(u, len);
+    bool census_done = false, broken_utf8 = false;
+    if (!census_not_broken(u, len, fh)) {
+        census_done = utf8_census(u, len, true, &valid, &invalid, &fh);
+        broken_utf8 = valid >= 4 * invalid; /* exact even when the census stopped early */
+    }
     const char *label = NULL, *icu = NULL;
     int conf = 0;
     gb_dec gd = {0}; /* GB18030 decoded while scored: kept if it wins */
@@ -1688,24 +1884,35 @@ static int decode_auto(st_doc *doc, const char *data, size_t len, bool lossy, st
                           {"UTF-16LE", "UTF-16LE", {0}, 0},
                           {"UTF-16BE", "UTF-16BE", {0}, 0}};
         int nc = (len - start) % 2 == 0 ? 4 : 2;
-        int best = -1, second = -1;
+        bool in_race[4] = {false};
+        int bounded = -1; /* a candidate scored only as far as needed: c[].score is a bound */
         for (int k = 0; k < nc; k++) {
             /* an unpaired surrogate is an error: that UTF-16 candidate is out */
             if (k >= 2 && ft->utf16_unpaired_fails && utf16_has_unpaired(u + start, n, k == 3)) continue;
             const mb_table *t = k == 0 ? &ft->gb18030 : k == 1 ? &ft->big5 : NULL;
             bool scored = k == 0 && t->usable && gb_dec_open(&gd, u, len) &&
                           gb_dec_score_sample(&gd, start, n, flush, cs.ctrl > 0, &c[k].acc);
-            if (!scored && !(t && t->usable && score_table(t, &g4, u + start, n, flush, common, &c[k].acc)))
-                score_icu(c[k].icu, data + start, n, flush, common, &c[k].acc);
-            c[k].score = score_of(&c[k].acc);
-            /* BOM-less UTF-16 without ASCII must look very much like Chinese */
-            if (k >= 2 && (c[k].acc.errors || c[k].score < 0.5)) continue;
-            if (best < 0 || c[k].score > c[best].score) {
-                second = best;
-                best = k;
-            } else if (second < 0 || c[k].score > c[second].score) {
-                second = k;
+            if (!scored && t && t->usable) {
+                /* Big5 against GB18030's score */
+                score_result r = score_table(t, &g4, u + start, n, flush, common, k == 1 ? &c[0].score : NULL,
+                                             &c[k].acc, &c[k].score);
+                if (r == SCORE_BOUNDED) bounded = k;
+                scored = r != SCORE_NEEDS_ICU;
             }
+            if (!scored) score_icu(c[k].icu, data + start, n, flush, common, &c[k].acc);
+            if (k != bounded) c[k].score = score_of(&c[k].acc);
+            /* BOM-less UTF-16 without ASCII must look very much like Chinese */
+            in_race[k] = !(k >= 2 && (c[k].acc.errors || c[k].score < 0.5));
+        }
+        int best, second;
+        pick_best(c, in_race, nc, &best, &second);
+        if (bounded >= 0 && !(best == 0 && confidence_of(c[0].score, c[second].score) == 99)) {
+            /* the bound was not enough: the exact score */
+            const mb_table *t = &ft->big5;
+            if (score_table(t, &g4, u + start, n, flush, common, NULL, &c[bounded].acc, NULL) == SCORE_NEEDS_ICU)
+                score_icu(c[bounded].icu, data + start, n, flush, common, &c[bounded].acc);
+            c[bounded].score = score_of(&c[bounded].acc);
+            pick_best(c, in_race, nc, &best, &second);
         }
         gb4_close(&g4);
         const candidate *b = &c[best];
@@ -1726,10 +1933,7 @@ static int decode_auto(st_doc *doc, const char *data, size_t len, bool lossy, st
     }
     if (gd.out && !(icu && !strcmp(icu, "gb18030"))) gb_dec_close(&gd);
     if (broken_utf8) {
-        if (!lossy) {
-            *err = utf8_err;
-            return -1;
-        }
+        if (!lossy) return decode_utf8(doc, u, len, 0, false, "", err); /* the error at the first bad byte */
         if (!census_done) utf8_census(u, len, false, &valid, &invalid, &fh);
         doc->confidence = valid + invalid ? (int)(100 * valid / (valid + invalid)) : 50;
         return decode_utf8(doc, u, len, 0, true, "", err);
