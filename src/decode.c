@@ -330,8 +330,9 @@ static size_t run3_x8(const unsigned char *in, size_t len)
 #ifdef __SSE2__
 #include <emmintrin.h>
 
-/* As run3_x8, in steps of sixteen sequences (48 bytes, three vectors). */
-static size_t run3_x16(const unsigned char *in, size_t len)
+/* As run3_x8, in steps of sixteen sequences (48 bytes, three vectors), copied
+ * to out when out is given. */
+static inline __attribute__((always_inline)) size_t run3_x16(const unsigned char *in, size_t len, unsigned char *out)
 {
     static const unsigned char mask[48] = {
         0xF0, 0xC0, 0xC0, 0xF0, 0xC0, 0xC0, 0xF0, 0xC0, 0xC0, 0xF0, 0xC0, 0xC0,
@@ -353,6 +354,11 @@ static size_t run3_x16(const unsigned char *in, size_t len)
         __m128i a = _mm_loadu_si128((const __m128i *)(in + j));
         __m128i b = _mm_loadu_si128((const __m128i *)(in + j + 16));
         __m128i c = _mm_loadu_si128((const __m128i *)(in + j + 32));
+        if (out) { /* the input byte for byte, valid or not (see utf8_block64) */
+            _mm_storeu_si128((__m128i *)(out + j), a);
+            _mm_storeu_si128((__m128i *)(out + j + 16), b);
+            _mm_storeu_si128((__m128i *)(out + j + 32), c);
+        }
         __m128i ok = _mm_and_si128(_mm_and_si128(_mm_cmpeq_epi8(_mm_and_si128(a, m0), v0),
                                                  _mm_cmpeq_epi8(_mm_and_si128(b, m1), v1)),
                                    _mm_cmpeq_epi8(_mm_and_si128(c, m2), v2));
@@ -366,61 +372,135 @@ static size_t run3_x16(const unsigned char *in, size_t len)
     }
     return j;
 }
+
+/* Validate the 64 bytes at in (a character boundary) when they are ASCII and
+ * 3-byte sequences with leads E1..EC, EE, EF (no special second-byte
+ * ranges) in any mix, copying them to out when given; false when this cannot
+ * vouch for them. A sequence may run past the end: *back is then how many of
+ * the 64 bytes it has (the caller goes on from its lead). *cr and *ctrl as in
+ * utf8_valid_prefix. */
+static inline __attribute__((always_inline)) bool utf8_block64(const unsigned char *in, unsigned char *out,
+                                                               size_t *back, bool *cr, bool *ctrl)
+{
+    const __m128i c0 = _mm_set1_epi8((char)0xC0), c20 = _mm_set1_epi8(0x20);
+    /* x - 0x61 maps the leads E1..EF to 80..8E, the lowest signed bytes (ED to 8C) */
+    const __m128i lead_bias = _mm_set1_epi8(0x61), lead_end = _mm_set1_epi8((char)0x8F),
+                  ed = _mm_set1_epi8((char)(0xED - 0x61));
+    __m128i below20 = _mm_setzero_si128();
+    uint64_t high = 0, cont = 0, lead = 0; /* one bit per byte */
+    for (int k = 0; k < 4; k++) {
+        __m128i x = _mm_loadu_si128((const __m128i *)(in + 16 * k));
+        /* the copy is the input byte for byte, valid or not: whatever goes on
+         * from here writes the same */
+        if (out) _mm_storeu_si128((__m128i *)(out + 16 * k), x);
+        __m128i v = _mm_sub_epi8(x, lead_bias);
+        __m128i lead3 = _mm_andnot_si128(_mm_cmpeq_epi8(v, ed), _mm_cmpgt_epi8(lead_end, v));
+        high |= (uint64_t)(unsigned)_mm_movemask_epi8(x) << 16 * k;
+        cont |= (uint64_t)(unsigned)_mm_movemask_epi8(_mm_cmpgt_epi8(c0, x)) << 16 * k; /* 80..BF */
+        lead |= (uint64_t)(unsigned)_mm_movemask_epi8(lead3) << 16 * k;
+        below20 = _mm_or_si128(below20, _mm_subs_epu8(c20, x)); /* nonzero for bytes below 0x20 */
+    }
+    /* Each lead asks for continuation bytes right after it: lead * 6 is
+     * lead << 1 | lead << 2 when the leads are 3 or more apart, and otherwise
+     * has a bit on the second of two close leads, which then fails the test.
+     * Every high byte must be a lead or an asked-for continuation byte. */
+    if ((cont ^ lead * 6) | (high ^ cont ^ lead)) return false;
+    const __m128i zero = _mm_setzero_si128();
+    if (_mm_movemask_epi8(_mm_cmpeq_epi8(below20, zero)) != 0xFFFF) {
+        /* bytes below 0x20, mostly line ends */
+        for (int k = 0; k < 4; k++) {
+            __m128i x = _mm_loadu_si128((const __m128i *)(in + 16 * k));
+            unsigned low = ~(unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_subs_epu8(c20, x), zero)) & 0xFFFF;
+            for (; low; low &= low - 1) {
+                unsigned char c = in[16 * k + (size_t)__builtin_ctz(low)];
+                *cr |= c == '\r';
+                *ctrl |= is_bad_ctrl(c);
+            }
+        }
+    }
+    *back = lead >> 63 ? 1 : (lead >> 62) & 1 ? 2 : 0;
+    return true;
+}
 #endif
 
-/* Length of the longest valid UTF-8 prefix of in[0..len); *has_cr tells
- * whether that prefix holds a CR, *has_ctrl whether it holds a NUL or a C0
- * control other than \t \n \v \f \r (what scan_bytes counts). No stores:
- * this is the fast path. */
-static size_t utf8_valid_prefix(const unsigned char *in, size_t len, bool *has_cr, bool *has_ctrl)
+/* Length of the longest valid UTF-8 prefix of in[0..len), copied to out[0..)
+ * on the way when out is given; *has_cr tells whether that prefix holds a CR,
+ * *has_ctrl whether it holds a NUL or a C0 control other than \t \n \v \f \r
+ * (what scan_bytes counts). */
+static inline __attribute__((always_inline)) size_t utf8_prefix(const unsigned char *in, size_t len,
+                                                                unsigned char *out, bool *has_cr, bool *has_ctrl)
 {
     size_t i = 0;
     bool cr = false, ctrl = false;
     while (i < len) {
-        unsigned char c = in[i];
-        if (c < 0x80) {
-            /* an ASCII run, 8 bytes at a time */
-            cr |= c == '\r';
-            ctrl |= is_bad_ctrl(c);
-            i++;
-            while (i + 8 <= len) {
-                uint64_t w;
-                memcpy(&w, in + i, 8);
-                if (w & HIGHS) break;
-                if (HAS_LESS(w, 0x20)) { /* a line end, or a control character */
-                    cr |= HAS_ZERO(w ^ (ONES * '\r'));
-                    ctrl |= HAS_LESS(w, '\t') || HAS_BETWEEN(w, '\r', 0x20);
-                }
-                i += 8;
-            }
-            continue;
-        }
-        /* the common case of CJK text: a run of 3-byte sequences with leads
-         * E1..EC, EE, EF (no special second-byte ranges), eight at a time,
-         * then one word each */
-        if (c >= 0xE1) {
-            size_t j = i;
 #ifdef __SSE2__
-            j += run3_x16(in + j, len - j);
+        /* runs of 3-byte sequences, then a block of anything common, ... */
+        for (;;) {
+            if (in[i] >= 0xE1) i += run3_x16(in + i, len - i, out ? out + i : NULL);
+            size_t back;
+            if (len - i < 64 || !utf8_block64(in + i, out ? out + i : NULL, &back, &cr, &ctrl)) break;
+            i += 64 - back;
+            if (i == len) goto done;
+        }
+        /* one character or run at a time past the block the fast path stopped at */
+        size_t until = len - i > 64 ? i + 64 : len;
+#else
+        size_t until = len;
 #endif
-            j += run3_x8(in + j, len - j);
-            while (j + 4 <= len) {
-                uint32_t w = (uint32_t)in[j] | (uint32_t)in[j + 1] << 8 | (uint32_t)in[j + 2] << 16;
-                if ((w & 0xC0C0F0u) != 0x8080E0u || (w & 0xFFu) == 0xE0u || (w & 0xFFu) == 0xEDu) break;
-                j += 3;
-            }
-            if (j > i) {
-                i = j;
+        while (i < until) {
+            unsigned char c = in[i];
+            if (c < 0x80) {
+                /* an ASCII run, 8 bytes at a time */
+                cr |= c == '\r';
+                ctrl |= is_bad_ctrl(c);
+                if (out) out[i] = c;
+                i++;
+                while (i + 8 <= len) {
+                    uint64_t w;
+                    memcpy(&w, in + i, 8);
+                    if (w & HIGHS) break;
+                    if (HAS_LESS(w, 0x20)) { /* a line end, or a control character */
+                        cr |= HAS_ZERO(w ^ (ONES * '\r'));
+                        ctrl |= HAS_LESS(w, '\t') || HAS_BETWEEN(w, '\r', 0x20);
+                    }
+                    if (out) memcpy(out + i, &w, 8);
+                    i += 8;
+                }
                 continue;
             }
+            /* the common case of CJK text: a run of 3-byte sequences with leads
+             * E1..EC, EE, EF (no special second-byte ranges), eight at a time,
+             * then one word each */
+            if (c >= 0xE1) {
+                size_t j = i + run3_x8(in + i, len - i);
+                while (j + 4 <= len) {
+                    uint32_t w = (uint32_t)in[j] | (uint32_t)in[j + 1] << 8 | (uint32_t)in[j + 2] << 16;
+                    if ((w & 0xC0C0F0u) != 0x8080E0u || (w & 0xFFu) == 0xE0u || (w & 0xFFu) == 0xEDu) break;
+                    j += 3;
+                }
+                if (j > i) {
+                    if (out) memcpy(out + i, in + i, j - i);
+                    i = j;
+                    continue;
+                }
+            }
+            size_t sub, n = utf8_check(in + i, len - i, &sub);
+            if (!n) goto done;
+            if (out)
+                for (size_t k = 0; k < n; k++) out[i + k] = in[i + k];
+            i += n;
         }
-        size_t sub, n = utf8_check(in + i, len - i, &sub);
-        if (!n) break;
-        i += n;
     }
+done:
     *has_cr = cr;
     *has_ctrl = ctrl;
     return i;
+}
+
+/* utf8_prefix without the copy. */
+static size_t utf8_valid_prefix(const unsigned char *in, size_t len, bool *has_cr, bool *has_ctrl)
+{
+    return utf8_prefix(in, len, NULL, has_cr, has_ctrl);
 }
 
 /* Copy in[0..len) to out turning CRLF and CR into LF; returns the length. */
@@ -535,15 +615,47 @@ static int decode_utf8(st_doc *doc, const unsigned char *in, size_t len, size_t 
     return 0;
 }
 
+/* Turn CRLF and CR into LF in s[0..len), in place; returns the new length. */
+static size_t fix_line_ends(char *s, size_t len)
+{
+    char *cr = memchr(s, '\r', len);
+    if (!cr) return len;
+    size_t i = (size_t)(cr - s), o = i;
+    while (i < len) { /* s[i] is a CR */
+        s[o++] = '\n';
+        i++;
+        if (i < len && s[i] == '\n') i++;
+        cr = memchr(s + i, '\r', len - i);
+        size_t n = cr ? (size_t)(cr - s) - i : len - i;
+        memmove(s + o, s + i, n);
+        o += n;
+        i += n;
+    }
+    return o;
+}
+
 /* When in[0..len) is valid UTF-8 without NUL bytes or control characters
  * (other than \t \n \v \f \r), copies it into doc->src (*rc: 0, or -1 when
  * out of memory) and returns true: nothing the binary check or the UTF-8
- * error paths look at is there. */
+ * error paths look at is there. It is copied while it is validated. */
 static bool utf8_clean_copy(st_doc *doc, const unsigned char *in, size_t len, int *rc, st_error *err)
 {
     bool has_cr, has_ctrl;
-    if (utf8_valid_prefix(in, len, &has_cr, &has_ctrl) != len || has_ctrl) return false;
-    *rc = utf8_copy(doc, in, len, has_cr, err);
+    char *out = malloc(len + 1);
+    if (!out) { /* validate first, as the copy may not be needed */
+        if (utf8_valid_prefix(in, len, &has_cr, &has_ctrl) != len || has_ctrl) return false;
+        *rc = utf8_copy(doc, in, len, has_cr, err);
+        return true;
+    }
+    if (utf8_prefix(in, len, (unsigned char *)out, &has_cr, &has_ctrl) != len || has_ctrl) {
+        free(out);
+        return false;
+    }
+    size_t o = has_cr ? fix_line_ends(out, len) : len;
+    out[o] = 0;
+    doc->src = out;
+    doc->src_len = o;
+    *rc = 0;
     return true;
 }
 
@@ -614,7 +726,8 @@ static bool census_not_broken(const unsigned char *in, size_t len, size_t fh)
 {
     size_t stop = census_stop(fh, len), j = fh, starts = 0, valid_max = 0;
 #ifdef __SSE2__
-    const __m128i c0 = _mm_set1_epi8((char)0xC0), zero = _mm_setzero_si128();
+    const __m128i bf = _mm_set1_epi8((char)0xBF), c0 = _mm_set1_epi8((char)0xC0), one = _mm_set1_epi8(1),
+                  zero = _mm_setzero_si128();
     /* blocks of 16 bytes before stop, whose y (in[j + 16]) is in the input */
     size_t room = j < len ? len - j - 1 : 0, blocks = (stop - j < room ? stop - j : room) / 16;
     while (blocks) {
@@ -625,10 +738,10 @@ static bool census_not_broken(const unsigned char *in, size_t len, size_t fh)
         for (; n; n--, j += 16) {
             __m128i x = _mm_loadu_si128((const __m128i *)(in + j));
             __m128i y = _mm_loadu_si128((const __m128i *)(in + j + 1));
-            __m128i start = _mm_cmpeq_epi8(_mm_max_epu8(x, c0), x); /* x >= 0xC0 */
-            __m128i cont = _mm_cmpgt_epi8(c0, y);                   /* y < 0xC0 as signed: 80..BF */
-            n_starts = _mm_sub_epi8(n_starts, start);
-            n_valid = _mm_sub_epi8(n_valid, _mm_and_si128(start, cont));
+            __m128i start = _mm_min_epu8(_mm_subs_epu8(x, bf), one); /* 1 where x >= 0xC0, else 0 */
+            __m128i cont = _mm_cmpgt_epi8(c0, y);                      /* y < 0xC0 as signed: 80..BF */
+            n_starts = _mm_add_epi8(n_starts, start);
+            n_valid = _mm_add_epi8(n_valid, _mm_and_si128(start, cont));
         }
         __m128i s = _mm_sad_epu8(n_starts, zero), v = _mm_sad_epu8(n_valid, zero);
         starts += (size_t)_mm_cvtsi128_si32(s) + (size_t)_mm_extract_epi16(s, 4);
