@@ -716,46 +716,6 @@ static size_t first_high(const unsigned char *in, size_t len)
     return i;
 }
 
-/* Whether utf8_census would find valid < 4 * invalid, from two counts over
- * in[fh..stop): each byte >= 0xC0 starts a sequence (valid or invalid: it is
- * never a continuation byte), and each valid multi-byte sequence starts with a
- * byte >= 0xC0 followed by 80..BF. With `starts` and `valid_max` those counts,
- * valid <= valid_max and invalid >= starts - valid, so 5 * valid_max < 4 *
- * starts proves it. False means nothing: the census has to count. */
-static bool census_not_broken(const unsigned char *in, size_t len, size_t fh)
-{
-    size_t stop = census_stop(fh, len), j = fh, starts = 0, valid_max = 0;
-#ifdef __SSE2__
-    const __m128i bf = _mm_set1_epi8((char)0xBF), c0 = _mm_set1_epi8((char)0xC0), one = _mm_set1_epi8(1),
-                  zero = _mm_setzero_si128();
-    /* blocks of 16 bytes before stop, whose y (in[j + 16]) is in the input */
-    size_t room = j < len ? len - j - 1 : 0, blocks = (stop - j < room ? stop - j : room) / 16;
-    while (blocks) {
-        /* per-byte counters, summed before they can wrap */
-        size_t n = blocks < 255 ? blocks : 255;
-        blocks -= n;
-        __m128i n_starts = zero, n_valid = zero;
-        for (; n; n--, j += 16) {
-            __m128i x = _mm_loadu_si128((const __m128i *)(in + j));
-            __m128i y = _mm_loadu_si128((const __m128i *)(in + j + 1));
-            __m128i start = _mm_min_epu8(_mm_subs_epu8(x, bf), one); /* 1 where x >= 0xC0, else 0 */
-            __m128i cont = _mm_cmpgt_epi8(c0, y);                      /* y < 0xC0 as signed: 80..BF */
-            n_starts = _mm_add_epi8(n_starts, start);
-            n_valid = _mm_add_epi8(n_valid, _mm_and_si128(start, cont));
-        }
-        __m128i s = _mm_sad_epu8(n_starts, zero), v = _mm_sad_epu8(n_valid, zero);
-        starts += (size_t)_mm_cvtsi128_si32(s) + (size_t)_mm_extract_epi16(s, 4);
-        valid_max += (size_t)_mm_cvtsi128_si32(v) + (size_t)_mm_extract_epi16(v, 4);
-    }
-#endif
-    for (; j < stop; j++) {
-        if (in[j] < 0xC0) continue;
-        starts++;
-        if (j + 1 < len && in[j + 1] - 0x80u < 0x40u) valid_max++;
-    }
-    return 5 * valid_max < 4 * starts;
-}
-
 /* ---- binary data ---- */
 
 typedef struct ctrl_scan {
@@ -780,15 +740,14 @@ static inline void ctrl_note(ctrl_scan *r, uint32_t c, size_t off)
 }
 
 /* Bytes of an ASCII-compatible encoding: no multi-byte character has a byte
- * below 0x20 in UTF-8, GB18030, GBK or Big5. */
-static void scan_bytes(const unsigned char *p, size_t len, size_t base, bool allow_esc, ctrl_scan *r)
+ * below 0x20 in UTF-8, GB18030, GBK or Big5. This goes on from p[i] with r as
+ * it is. */
+static void scan_bytes_from(const unsigned char *p, size_t len, size_t i, size_t base, bool allow_esc, ctrl_scan *r)
 {
-    memset(r, 0, sizeof *r);
-    size_t i = 0;
 #ifdef __SSE2__
     /* 32 bytes at a time: the bytes below 0x20 (mostly line ends) one by one */
     const __m128i c1f = _mm_set1_epi8(0x1F);
-    for (; i + 32 <= len; i += 32) {
+    for (; len - i >= 32; i += 32) {
         __m128i a = _mm_loadu_si128((const __m128i *)(p + i)), b = _mm_loadu_si128((const __m128i *)(p + i + 16));
         __m128i low_a = _mm_cmpeq_epi8(_mm_min_epu8(a, c1f), a), low_b = _mm_cmpeq_epi8(_mm_min_epu8(b, c1f), b);
         uint32_t low = (uint32_t)_mm_movemask_epi8(low_a) | (uint32_t)_mm_movemask_epi8(low_b) << 16;
@@ -798,7 +757,7 @@ static void scan_bytes(const unsigned char *p, size_t len, size_t base, bool all
         }
     }
 #endif
-    for (; i + 8 <= len; i += 8) {
+    for (; len - i >= 8; i += 8) {
         uint64_t w;
         memcpy(&w, p + i, 8);
         if (!HAS_LESS(w, 0x20)) continue;
@@ -807,6 +766,64 @@ static void scan_bytes(const unsigned char *p, size_t len, size_t base, bool all
     }
     for (; i < len; i++)
         if (p[i] < 0x20 && !(allow_esc && p[i] == 0x1B)) ctrl_note(r, p[i], base + i);
+}
+
+static void scan_bytes(const unsigned char *p, size_t len, size_t base, bool allow_esc, ctrl_scan *r)
+{
+    memset(r, 0, sizeof *r);
+    scan_bytes_from(p, len, 0, base, allow_esc, r);
+}
+
+/* scan_bytes(in, len, 0, false, r), and on the same loads whether
+ * utf8_census would find valid < 4 * invalid, from two counts over
+ * in[fh..stop): each byte >= 0xC0 starts a sequence (valid or invalid: it is
+ * never a continuation byte), and each valid multi-byte sequence starts with a
+ * byte >= 0xC0 followed by 80..BF. With `starts` and `valid_max` those counts,
+ * valid <= valid_max and invalid >= starts - valid, so 5 * valid_max < 4 *
+ * starts proves it. False means nothing: the census has to count. */
+static bool scan_bytes_census(const unsigned char *in, size_t len, size_t fh, ctrl_scan *r)
+{
+    size_t stop = census_stop(fh, len), i = 0, starts = 0, valid_max = 0;
+    memset(r, 0, sizeof *r);
+#ifdef __SSE2__
+    /* 32 bytes at a time from 0 (the bytes before fh are ASCII: they count
+     * nothing) to stop, while the byte after them is in the input */
+    const __m128i bf = _mm_set1_epi8((char)0xBF), c0 = _mm_set1_epi8((char)0xC0), c1f = _mm_set1_epi8(0x1F),
+                  one = _mm_set1_epi8(1), zero = _mm_setzero_si128();
+    size_t end = stop < len ? stop : len - 1; /* stop is 0 when len is */
+    while (end - i >= 32) {
+        /* per-byte counters (up to 2 a step), summed before they can wrap */
+        size_t n = (end - i) / 32 < 127 ? (end - i) / 32 : 127;
+        __m128i n_starts = zero, n_valid = zero;
+        for (; n; n--, i += 32) {
+            __m128i a = _mm_loadu_si128((const __m128i *)(in + i)), b = _mm_loadu_si128((const __m128i *)(in + i + 16));
+            __m128i a1 = _mm_loadu_si128((const __m128i *)(in + i + 1)),
+                    b1 = _mm_loadu_si128((const __m128i *)(in + i + 17));
+            __m128i start_a = _mm_min_epu8(_mm_subs_epu8(a, bf), one); /* 1 where a byte is >= 0xC0, else 0 */
+            __m128i start_b = _mm_min_epu8(_mm_subs_epu8(b, bf), one);
+            n_starts = _mm_add_epi8(n_starts, _mm_add_epi8(start_a, start_b));
+            /* ... and the next byte is 80..BF (below 0xC0 as signed) */
+            n_valid = _mm_add_epi8(n_valid, _mm_add_epi8(_mm_and_si128(start_a, _mm_cmpgt_epi8(c0, a1)),
+                                                         _mm_and_si128(start_b, _mm_cmpgt_epi8(c0, b1))));
+            __m128i low_a = _mm_cmpeq_epi8(_mm_min_epu8(a, c1f), a), low_b = _mm_cmpeq_epi8(_mm_min_epu8(b, c1f), b);
+            uint32_t low = (uint32_t)_mm_movemask_epi8(low_a) | (uint32_t)_mm_movemask_epi8(low_b) << 16;
+            for (; low; low &= low - 1) {
+                size_t k = i + (size_t)__builtin_ctz(low);
+                ctrl_note(r, in[k], k);
+            }
+        }
+        __m128i s = _mm_sad_epu8(n_starts, zero), v = _mm_sad_epu8(n_valid, zero);
+        starts += (size_t)_mm_cvtsi128_si32(s) + (size_t)_mm_extract_epi16(s, 4);
+        valid_max += (size_t)_mm_cvtsi128_si32(v) + (size_t)_mm_extract_epi16(v, 4);
+    }
+#endif
+    for (size_t j = i > fh ? i : fh; j < stop; j++) {
+        if (in[j] < 0xC0) continue;
+        starts++;
+        if (j + 1 < len && in[j + 1] - 0x80u < 0x40u) valid_max++;
+    }
+    scan_bytes_from(in, len, i, 0, false, r);
+    return 5 * valid_max < 4 * starts;
 }
 
 /* Code units of UTF-16 (size 2) or UTF-32 (size 4). */
@@ -1200,12 +1217,31 @@ static void score_icu(const char *name, const char *data, size_t n, bool flush, 
  * errors and places are ICU's in every case. */
 
 /* A table entry: the character's UTF-8 (2 or 3 bytes, the first one in the low
- * bits), its score class and its UTF-8 length; 0 when the fast paths leave the
- * bytes to ICU. */
-enum { ENTRY_CLASS_SHIFT = 24, ENTRY_LEN_SHIFT = 30 };
+ * bits, so bit 7 is set), its UTF-8 length, and whether its score class is
+ * SC_COMMON or SC_WEIRD (else SC_OTHER: it is never ASCII); 0 when the fast
+ * paths leave the bytes to ICU. entry >> ENTRY_FLAGS_SHIFT is 1 for
+ * SC_COMMON, 8 for SC_WEIRD, so the sum over four entries tells both counts. */
+enum { ENTRY_MARK = 0x80, ENTRY_LEN_SHIFT = 24, ENTRY_FLAGS_SHIFT = 26 };
 
-static inline unsigned entry_len(uint32_t e) { return e >> ENTRY_LEN_SHIFT; }
-static inline unsigned entry_class(uint32_t e) { return (e >> ENTRY_CLASS_SHIFT) & 7; }
+static inline unsigned entry_len(uint32_t e) { return (e >> ENTRY_LEN_SHIFT) & 3; }
+static inline unsigned entry_flags(uint32_t e) { return e >> ENTRY_FLAGS_SHIFT; }
+static inline unsigned entry_class(uint32_t e)
+{
+    return entry_flags(e) == 1 ? SC_COMMON : entry_flags(e) == 8 ? SC_WEIRD : SC_OTHER;
+}
+
+/* For a sum s of up to four entry_flags: SC_COMMON and SC_WEIRD counts in
+ * the low and the high half of a word, to add up a run (filled once). */
+static uint64_t flags_tally[33];
+
+/* Adds a run of `pairs` pairs with tally t to the counts per class. */
+static inline void add_tally(size_t *cnt, uint64_t t, size_t pairs)
+{
+    size_t common = (uint32_t)t, weird = (size_t)(t >> 32);
+    cnt[SC_COMMON] += common;
+    cnt[SC_WEIRD] += weird;
+    cnt[SC_OTHER] += pairs - common - weird;
+}
 
 typedef struct mb_table {
     bool usable;
@@ -1226,10 +1262,14 @@ static inline uint32_t pair_at(const uint32_t *pairs, const unsigned char *p)
 /* The UTF-8 bytes of an entry, plus one byte that the next character overwrites. */
 static inline void put_entry(unsigned char *o, uint32_t e)
 {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    memcpy(o, &e, 4); /* one store (byte stores get merged badly when they overlap) */
+#else
     o[0] = (unsigned char)e;
     o[1] = (unsigned char)(e >> 8);
     o[2] = (unsigned char)(e >> 16);
     o[3] = (unsigned char)(e >> 24);
+#endif
 }
 
 typedef struct fast_tables {
@@ -1248,8 +1288,10 @@ static uint32_t entry_of(const han_set *common, uint32_t c)
     if (c < 0x80 || c > 0xFFFF || (c >= 0xD800 && c <= 0xDFFF) || c == 0xFEFF) return 0;
     unsigned char u[4] = {0};
     uint32_t len = (uint32_t)(put_utf8(u, c) - u); /* a BMP character: 2 or 3 bytes */
-    return (uint32_t)u[0] | (uint32_t)u[1] << 8 | (uint32_t)u[2] << 16 |
-           (uint32_t)score_class_of(common, c) << ENTRY_CLASS_SHIFT | len << ENTRY_LEN_SHIFT;
+    enum score_class k = score_class_of(common, c);
+    uint32_t flags = k == SC_COMMON ? 1 : k == SC_WEIRD ? 8 : 0;
+    return (uint32_t)u[0] | (uint32_t)u[1] << 8 | (uint32_t)u[2] << 16 | len << ENTRY_LEN_SHIFT |
+           flags << ENTRY_FLAGS_SHIFT;
 }
 
 /* ICU's conversion of lead+trails[k] for each k, in one call per row
@@ -1355,6 +1397,8 @@ static bool icu_fails_unpaired(const char *name, const char *units)
 
 static void build_fast_tables(void)
 {
+    for (unsigned s = 0; s < sizeof flags_tally / sizeof *flags_tally; s++)
+        flags_tally[s] = (uint64_t)(s & 7) | (uint64_t)(s >> 3) << 32;
     const han_set *common = common_han_set();
     unsigned char trails[256];
     size_t nt = 0;
@@ -1425,27 +1469,27 @@ typedef enum { SCORE_NEEDS_ICU, SCORE_EXACT, SCORE_BOUNDED } score_result;
 
 enum { BOUND_STEP = 512 }; /* bytes between two looks at the bound */
 
-/* Counts the score classes of the run of pairs at p that end by lim; returns
- * where the run stops. */
+/* Counts the score classes of the run of pairs at p that end by lim (a
+ * sample: far fewer than 2^32 pairs); returns where the run stops. */
 static inline const unsigned char *class_run(const uint32_t *pairs, const unsigned char *p, const unsigned char *lim,
                                              size_t *cnt)
 {
-    /* four pairs at a time while all four are ours (entries of pairs have bit 31 set) */
+    const unsigned char *start = p;
+    uint64_t t = 0;
+    /* four pairs at a time while all four are ours */
     while (lim - p >= 8) {
         uint32_t e0 = pair_at(pairs, p), e1 = pair_at(pairs, p + 2), e2 = pair_at(pairs, p + 4),
                  e3 = pair_at(pairs, p + 6);
-        if (!((e0 & e1 & e2 & e3) >> 31)) break;
-        cnt[entry_class(e0)]++;
-        cnt[entry_class(e1)]++;
-        cnt[entry_class(e2)]++;
-        cnt[entry_class(e3)]++;
+        if (!(e0 & e1 & e2 & e3 & ENTRY_MARK)) break;
+        t += flags_tally[entry_flags(e0) + entry_flags(e1) + entry_flags(e2) + entry_flags(e3)];
         p += 8;
     }
     uint32_t e;
     while (lim - p >= 2 && (e = pair_at(pairs, p)) != 0) {
-        cnt[entry_class(e)]++;
+        t += flags_tally[entry_flags(e)];
         p += 2;
     }
+    add_tally(cnt, t, (size_t)(p - start) / 2);
     return p;
 }
 
@@ -1551,40 +1595,47 @@ static void gb_dec_close(gb_dec *d)
 }
 
 /* Decode the run of pairs at p that end by lim into *op, counting their score
- * classes in cnt when given; returns where the run stops. */
+ * classes in cnt when given (then lim is the end of a sample); returns where
+ * the run stops. */
 static inline __attribute__((always_inline)) const unsigned char *
 pair_run(const uint32_t *pairs, const unsigned char *p, const unsigned char *lim, unsigned char **op, size_t *cnt)
 {
+    const unsigned char *start = p;
     unsigned char *o = *op;
-    /* four pairs at a time while all four are ours: entries of pairs have
-     * bit 31 set (their length is 2 or 3) */
+    uint64_t t = 0;
+    /* four pairs at a time while all four are ours */
     while (lim - p >= 8) {
         uint32_t e0 = pair_at(pairs, p), e1 = pair_at(pairs, p + 2), e2 = pair_at(pairs, p + 4),
                  e3 = pair_at(pairs, p + 6);
-        if (!((e0 & e1 & e2 & e3) >> 31)) break;
-        put_entry(o, e0);
-        o += entry_len(e0);
-        put_entry(o, e1);
-        o += entry_len(e1);
-        put_entry(o, e2);
-        o += entry_len(e2);
-        put_entry(o, e3);
-        o += entry_len(e3);
-        if (cnt) {
-            cnt[entry_class(e0)]++;
-            cnt[entry_class(e1)]++;
-            cnt[entry_class(e2)]++;
-            cnt[entry_class(e3)]++;
+        uint32_t all = e0 & e1 & e2 & e3;
+        if (!(all & ENTRY_MARK)) break;
+        if (entry_len(all) == 3) { /* all four 3 bytes long, as most Chinese characters are */
+            put_entry(o, e0);
+            put_entry(o + 3, e1);
+            put_entry(o + 6, e2);
+            put_entry(o + 9, e3);
+            o += 12;
+        } else {
+            put_entry(o, e0);
+            o += entry_len(e0);
+            put_entry(o, e1);
+            o += entry_len(e1);
+            put_entry(o, e2);
+            o += entry_len(e2);
+            put_entry(o, e3);
+            o += entry_len(e3);
         }
+        if (cnt) t += flags_tally[entry_flags(e0) + entry_flags(e1) + entry_flags(e2) + entry_flags(e3)];
         p += 8;
     }
     uint32_t e;
     while (lim - p >= 2 && (e = pair_at(pairs, p)) != 0) {
         put_entry(o, e);
         o += entry_len(e);
-        if (cnt) cnt[entry_class(e)]++;
+        if (cnt) t += flags_tally[entry_flags(e)];
         p += 2;
     }
+    if (cnt) add_tally(cnt, t, (size_t)(p - start) / 2);
     *op = o;
     return p;
 }
@@ -1947,7 +1998,8 @@ static int decode_auto(st_doc *doc, const char *data, size_t len, bool lossy, st
     }
 
     ctrl_scan cs;
-    scan_bytes(u, len, 0, false, &cs);
+    size_t fh = first_high(u, len);
+    bool surely_not_broken = scan_bytes_census(u, len, fh, &cs);
     const han_set *common = NULL; /* set when needed */
     bool many_ctrl = cs.ctrl >= 3 && cs.ctrl * 100 > len;
     if (cs.has_nul || many_ctrl) {
@@ -1975,9 +2027,9 @@ static int decode_auto(st_doc *doc, const char *data, size_t len, bool lossy, st
 
     /* Invalid UTF-8: broken UTF-8, or another encoding? In GB18030 or Big5 text
      * only about one character in five happens to form a valid UTF-8 sequence. */
-    size_t valid = 0, invalid = 0, fh = first_high(u, len);
+    size_t valid = 0, invalid = 0;
     bool census_done = false, broken_utf8 = false;
-    if (!census_not_broken(u, len, fh)) {
+    if (!surely_not_broken) {
         census_done = utf8_census(u, len, true, &valid, &invalid, &fh);
         broken_utf8 = valid >= 4 * invalid; /* exact even when the census stopped early */
     }
@@ -2052,9 +2104,9 @@ static int decode_auto(st_doc *doc, const char *data, size_t len, bool lossy, st
         return decode_utf8(doc, u, len, 0, true, "", err);
     }
     set_result(doc, label, "detected", conf);
+    if (gd.out && gb_dec_finish(&gd, doc)) return 0;
     char suffix[96];
     snprintf(suffix, sizeof suffix, "; encoding detected as %s, confidence %d%%", label, conf);
-    if (gd.out && gb_dec_finish(&gd, doc)) return 0;
     return decode_with(doc, icu, data, len, 0, lossy, label, suffix, err);
 }
 
