@@ -17,10 +17,12 @@
  *      the input is broken UTF-8, unless it has no valid UTF-8 sequence at all
  *      and ICU's charset detector (ucsdet) is sure of another charset.
  *
- * UTF-8 is validated without stores, then copied (line ends fixed when it has a
- * CR). Other encodings go through ICU in big chunks (ucnv_toUnicode) and are
- * turned into UTF-8 by hand, which also normalises line ends and tracks where
- * U+FFFD replacements land. Error offsets are offsets in the input bytes.
+ * UTF-8 is copied while it is validated (line ends fixed afterwards when it has
+ * a CR). GB18030 is decoded, and GB18030 and Big5 samples are scored, from
+ * tables of two-byte pairs that ICU fills. Other encodings go through ICU in
+ * big chunks (ucnv_toUnicode) and are turned into UTF-8 by hand, which also
+ * normalises line ends and tracks where U+FFFD replacements land. Error
+ * offsets are offsets in the input bytes.
  * Lookup tables (frequent Han characters, GB18030 and Big5 two-byte pairs) are
  * built once per process under pthread_once and are read-only afterwards. */
 #include "internal.h"
@@ -790,7 +792,7 @@ static bool scan_bytes_census(const unsigned char *in, size_t len, size_t fh, ct
      * nothing) to stop, while the byte after them is in the input */
     const __m128i bf = _mm_set1_epi8((char)0xBF), c0 = _mm_set1_epi8((char)0xC0), c1f = _mm_set1_epi8(0x1F),
                   one = _mm_set1_epi8(1), zero = _mm_setzero_si128();
-    size_t end = stop < len ? stop : len - 1; /* stop is 0 when len is */
+    size_t end = stop < len ? stop : len ? len - 1 : 0;
     while (end - i >= 32) {
         /* per-byte counters (up to 2 a step), summed before they can wrap */
         size_t n = (end - i) / 32 < 127 ? (end - i) / 32 : 127;
