@@ -969,8 +969,14 @@ static inline bool st_wm_credit_end(const char *p, size_t n)
  * Most clauses are speech. */
 static inline bool st_clause_may_be_watermark(const char *s, size_t rs, size_t re, bool site)
 {
-    if (re - rs < 6 || re - rs > 60) return false;
+    if (re - rs - 6 > 60 - 6) return false; /* 6 to 60 bytes (re >= rs) */
     if (site) return true;
+    /* most clauses end with a character that is not a credit word's: its
+     * last byte rules it out, unless it is one of 理创品发家辑's (0x86 0x9B
+     * 0x81 0x91 0xB6, modulo 64) or a blank */
+    const uint64_t maybe = 1ull << (0x86 & 63) | 1ull << (0x9B & 63) | 1ull << (0x81 & 63) | 1ull << (0x91 & 63) |
+                           1ull << (0xB6 & 63) | 1ull << ' ' | 1ull << '\t';
+    if (!((maybe >> ((unsigned char)s[re - 1] & 63)) & 1)) return false;
     size_t e = re;
     while (e > rs && (s[e - 1] == ' ' || s[e - 1] == '\t')) e--;
     return st_wm_credit_end(s + rs, e - rs);
@@ -1137,6 +1143,15 @@ static inline bool st_trig(const st_rules *r, uint32_t cp)
     return cp < 0x10000 && ((r->trig[cp >> 3] >> (cp & 7)) & 1);
 }
 
+/* May a "requires" literal start at i, where the text has the character cp
+ * (a first character of some literal) in m bytes? Most places are ruled
+ * out by the two bytes after it (st_rules.trig_pair). */
+static inline bool st_trig_maybe(const st_rules *r, const char *s, size_t n, size_t i, uint32_t cp, size_t m)
+{
+    if (i + m + 2 > n || st_bit(r->trig_whole, cp)) return true;
+    return st_bit(r->trig_pair, st_trig_pair_hash(cp, (unsigned char)s[i + m], (unsigned char)s[i + m + 1]));
+}
+
 /* Is the character at p the second one of a credit word starting with cp
  * (整理 原创 出品 首发 独家)? */
 static bool st_credit_second(uint32_t cp, const char *p)
@@ -1189,7 +1204,7 @@ static __attribute__((noinline)) size_t st_scan_flagged(st_scanner *z, size_t i,
     const char *s = z->s;
     size_t n = z->n;
     if ((f & ST_CF_TRAD) && ++sc->trad_seen == 2) z->mask &= (uint8_t)~ST_CF_TRAD;
-    if (f & ST_CF_TRIG) st_trigger(sc, z->r, s, n, i, cp, z->line_start);
+    if ((f & ST_CF_TRIG) && st_trig_maybe(z->r, s, n, i, cp, 3)) st_trigger(sc, z->r, s, n, i, cp, z->line_start);
     if (f & ST_CF_SITE) {
         z->site = true;
         /* 网 after 文 稿 材 …: a site's name may end here */
@@ -1231,53 +1246,72 @@ static __attribute__((noinline)) size_t st_scan_flagged(st_scanner *z, size_t i,
  * without a call. */
 static inline size_t st_scan_flagged3(st_scanner *z, size_t i, uint32_t cp, uint8_t f)
 {
-    if (f == ST_CF_COMMA || f == ST_CF_STOP) {
-        st_delim(z, i, 3, f == ST_CF_COMMA ? ST_DELIM_COMMA : ST_DELIM_STOP);
+    if (f == ST_CF_COMMA) {
+        st_delim(z, i, 3, ST_DELIM_COMMA);
         return i + 3;
     }
+    if (f == ST_CF_STOP) {
+        st_delim(z, i, 3, ST_DELIM_STOP);
+        return i + 3;
+    }
+    if (f == ST_CF_TRIG && !st_trig_maybe(z->r, z->s, z->n, i, cp, 3)) return i + 3;
     return st_scan_flagged(z, i, cp, f);
 }
 
 #ifdef __SSE2__
+/* The table index of the 3-byte characters whose UTF-8 starts at the low
+ * byte of each 16-bit lane of v, c holding the bytes two further on:
+ * (lead << 12) + ((second & 0x3F) << 6) + (third & 0x3F), modulo 2^16,
+ * which is the code point. */
+static inline __m128i st_cp_lanes(__m128i v, __m128i c)
+{
+    __m128i hi = _mm_add_epi16(_mm_slli_epi16(v, 12), _mm_and_si128(_mm_srli_epi16(v, 2), _mm_set1_epi16(0x0FC0)));
+    return _mm_add_epi16(hi, _mm_and_si128(c, _mm_set1_epi16(0x3F)));
+}
+
 /* From i, six 3-byte characters (18 bytes) at a time while there are: their
- * code points are computed together (the arithmetic of the loop in
- * st_scan_text, in 16-bit lanes whose wrap is its mask), then looked up;
- * most blocks of Chinese text have no flag but ，。 Returns where the
- * scan goes on. Not inlined: on its own the loop keeps the table and the
- * mask in registers. */
+ * code points are computed together (see st_cp_lanes: the characters at
+ * bytes 0, 6, 12 are lanes 0, 3, 6 of the load at i, those at 3, 9, 15 the
+ * same lanes of the load at i + 1), then looked up; most characters of
+ * Chinese text have no flag. Returns where the scan goes on. Not inlined: on
+ * its own the loop keeps the table and the mask in registers. */
 static __attribute__((noinline)) size_t st_scan_run3(st_scanner *z, const uint8_t *flags, size_t i)
 {
     const unsigned char *u = (const unsigned char *)z->s;
     size_t n = z->n;
-    const __m128i zero = _mm_setzero_si128(), fixed = _mm_set1_epi16(0x2080); /* 0xE2080 mod 2^16 */
-    while (i + 18 <= n) {
+    unsigned mask = z->mask;
+    while (i + 19 <= n) { /* the last load reads u[i + 3, i + 19) */
         __m128i b0 = _mm_loadu_si128((const __m128i *)(u + i));
         __m128i lead = _mm_cmpeq_epi8(_mm_and_si128(b0, _mm_set1_epi8((char)0xF0)), _mm_set1_epi8((char)0xE0));
         if ((_mm_movemask_epi8(lead) & 0x9249) != 0x9249) break; /* not six 3-byte leads at 0, 3, … 15 */
-        __m128i b1 = _mm_loadu_si128((const __m128i *)(u + i + 1));
-        __m128i b2 = _mm_loadu_si128((const __m128i *)(u + i + 2));
-        __m128i lo = _mm_add_epi16(_mm_slli_epi16(_mm_unpacklo_epi8(b0, zero), 12),
-                                   _mm_slli_epi16(_mm_unpacklo_epi8(b1, zero), 6));
-        __m128i hi = _mm_add_epi16(_mm_slli_epi16(_mm_unpackhi_epi8(b0, zero), 12),
-                                   _mm_slli_epi16(_mm_unpackhi_epi8(b1, zero), 6));
-        lo = _mm_sub_epi16(_mm_add_epi16(lo, _mm_unpacklo_epi8(b2, zero)), fixed);
-        hi = _mm_sub_epi16(_mm_add_epi16(hi, _mm_unpackhi_epi8(b2, zero)), fixed);
-        /* the characters start at bytes 0, 3, 6 (low lanes) and 9, 12, 15 */
-        uint32_t cp[6] = {(uint32_t)_mm_extract_epi16(lo, 0), (uint32_t)_mm_extract_epi16(lo, 3),
-                          (uint32_t)_mm_extract_epi16(lo, 6), (uint32_t)_mm_extract_epi16(hi, 1),
-                          (uint32_t)_mm_extract_epi16(hi, 4), (uint32_t)_mm_extract_epi16(hi, 7)};
-        size_t next = i + 18;
-#pragma GCC unroll 6
-        for (size_t k = 0; k < 6; k++) {
-            uint8_t f = flags[cp[k]] & z->mask; /* the mask may change on the way */
-            if (!f) continue;
-            size_t at = i + 3 * k, e = st_scan_flagged3(z, at, cp[k], f);
-            if (e != at + 3) { /* a run (placeholder, pinyin) goes on elsewhere */
-                next = e;
-                break;
-            }
-        }
-        i = next;
+        __m128i even = st_cp_lanes(b0, _mm_loadu_si128((const __m128i *)(u + i + 2)));
+        __m128i odd = st_cp_lanes(_mm_loadu_si128((const __m128i *)(u + i + 1)),
+                                  _mm_loadu_si128((const __m128i *)(u + i + 3)));
+        /* the k-th character of the block is lane `lane` of `vec` */
+#define ST_RUN3_CHAR(k, vec, lane)                                                                     \
+    do {                                                                                               \
+        size_t cp = (uint16_t)_mm_extract_epi16(vec, lane);                                            \
+        if (__builtin_expect(flags[cp] & mask, 0)) {                                                   \
+            __m128i again = vec;                                                                       \
+            __asm__("" : "+x"(again)); /* (so that cp need not be kept for this rare case) */          \
+            size_t c = (uint16_t)_mm_extract_epi16(again, lane), at = i + 3 * (k);                     \
+            size_t e = st_scan_flagged3(z, at, (uint32_t)c, flags[c] & mask);                          \
+            mask = z->mask; /* two traditional characters take theirs out */                          \
+            if (e != at + 3) { /* a run (placeholder, pinyin) goes on elsewhere */                     \
+                i = e;                                                                                 \
+                goto next_block;                                                                       \
+            }                                                                                          \
+        }                                                                                              \
+    } while (0)
+        ST_RUN3_CHAR(0, even, 0);
+        ST_RUN3_CHAR(1, odd, 1);
+        ST_RUN3_CHAR(2, even, 3);
+        ST_RUN3_CHAR(3, odd, 4);
+        ST_RUN3_CHAR(4, even, 6);
+        ST_RUN3_CHAR(5, odd, 7);
+#undef ST_RUN3_CHAR
+        i += 18;
+    next_block:;
     }
     return i;
 }
@@ -1300,12 +1334,13 @@ static size_t st_scan_other(st_scanner *z, size_t i)
             while (j < n && st_is_ascii_alpha(u[j])) j++;
             for (size_t p = i; p < j; p++) {
                 if ((u[p] | 0x20) == 'w') z->site = true;
-                if (z->triggers && st_trig(r, u[p])) st_trigger(sc, r, s, n, p, u[p], z->line_start);
+                if (z->triggers && st_trig(r, u[p]) && st_trig_maybe(r, s, n, p, u[p], 1))
+                    st_trigger(sc, r, s, n, p, u[p], z->line_start);
             }
             st_censor_letters(z->doc, r, i, j);
             return j;
         }
-        if (z->triggers && st_trig(r, c)) st_trigger(sc, r, s, n, i, c, z->line_start);
+        if (z->triggers && st_trig(r, c) && st_trig_maybe(r, s, n, i, c, 1)) st_trigger(sc, r, s, n, i, c, z->line_start);
         switch (c) {
         case '\n':
             st_delim(z, i, 0, ST_DELIM_EDGE);
@@ -1328,7 +1363,8 @@ static size_t st_scan_other(st_scanner *z, size_t i)
     }
     if (c >= 0xC0 && c < 0xE0 && i + 1 < n) {
         uint32_t cp = ((uint32_t)(c & 0x1F) << 6) | (uint32_t)(u[i + 1] & 0x3F);
-        if (z->triggers && st_trig(r, cp)) st_trigger(sc, r, s, n, i, cp, z->line_start);
+        if (z->triggers && st_trig(r, cp) && st_trig_maybe(r, s, n, i, cp, 2))
+            st_trigger(sc, r, s, n, i, cp, z->line_start);
         if (cp == 0xD7) { /* × */
             size_t j = i;
             while (j + 2 <= n && u[j] == 0xC3 && u[j + 1] == 0x97) j += 2;

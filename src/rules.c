@@ -384,6 +384,8 @@ static void st_index_literals(st_rules *r)
 {
     r->lit_count = 0;
     memset(r->trig, 0, sizeof r->trig);
+    memset(r->trig_pair, 0, sizeof r->trig_pair);
+    memset(r->trig_whole, 0, sizeof r->trig_whole);
     memset(r->chars, 0, sizeof r->chars);
     st_clean_fill_flags(r->chars);
     for (size_t k = 0; k < r->rule_count; k++) {
@@ -410,6 +412,17 @@ static void st_index_literals(st_rules *r)
             l->first_len = st_is_utf8_form(l->bytes, m, l->first) ? m : 0;
             l->rule = (uint32_t)k;
             r->trig[l->first >> 3] |= (uint8_t)(1u << (l->first & 7));
+            size_t fl = l->first_len;
+            if (fl == 0 || l->len < fl + 1) {
+                r->trig_whole[l->first >> 3] |= (uint8_t)(1u << (l->first & 7));
+            } else {
+                unsigned char b1 = (unsigned char)l->bytes[fl];
+                for (unsigned b2 = 0; b2 < 256; b2++) {
+                    if (l->len >= fl + 2 && b2 != (unsigned char)l->bytes[fl + 1]) continue;
+                    uint32_t h = st_trig_pair_hash(l->first, b1, (unsigned char)b2);
+                    r->trig_pair[h >> 3] |= (uint8_t)(1u << (h & 7));
+                }
+            }
             r->chars[l->first] |= ST_CF_TRIG;
         }
     }

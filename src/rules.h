@@ -77,6 +77,14 @@ struct st_rules {
     st_lit_slot *lit_slots; /* by first code point; lit_slot_mask + 1 slots */
     size_t lit_slot_mask;
     uint8_t trig[8192]; /* bit per BMP code point: some literal starts with it */
+    /* A filter that rules most places out before the literals are compared:
+     * bit st_trig_pair_hash(first, b1, b2) is set when a literal starts with
+     * the code point first followed by the bytes b1 b2 (a literal with one
+     * byte after its first character sets it for every b2); trig_whole has a
+     * bit per first code point for which this says nothing (a literal that is
+     * that character alone, or that is not in UTF-8 form). */
+    uint8_t trig_pair[8192];
+    uint8_t trig_whole[8192];
     uint8_t chars[ST_CHAR_FLAGS]; /* ST_CF_* flags of the BMP for the scan */
     st_dict_word *words;
     size_t word_count, word_cap;
@@ -93,6 +101,16 @@ static inline size_t st_lits_of(const st_rules *r, uint32_t cp, size_t *lo)
     while (r->lit_slots[h].first != cp && r->lit_slots[h].hi) h = (h + 1) & r->lit_slot_mask;
     *lo = r->lit_slots[h].lo;
     return r->lit_slots[h].hi;
+}
+
+/* Bit b of a bit table. */
+static inline bool st_bit(const uint8_t *bits, uint32_t b) { return (bits[b >> 3] >> (b & 7)) & 1; }
+
+/* The bit of st_rules.trig_pair for the code point cp (BMP) followed by the
+ * bytes b1 b2. */
+static inline uint32_t st_trig_pair_hash(uint32_t cp, unsigned char b1, unsigned char b2)
+{
+    return (((cp << 16) ^ ((uint32_t)b1 << 8) ^ b2) * 0x9E3779B1u) >> 16;
 }
 
 /* The dictionary entry for a lower-case ASCII word, or NULL. */
