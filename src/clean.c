@@ -1280,21 +1280,42 @@ static __attribute__((noinline)) size_t st_scan_run3(st_scanner *z, const uint8_
     const unsigned char *u = (const unsigned char *)z->s;
     size_t n = z->n;
     unsigned mask = z->mask;
+    /* lanes of the first 1 … 5 characters of a block (see below) */
+    static const uint16_t first[6][2][8] = {
+        {{0}},
+        {{0xFFFF}, {0}},
+        {{0xFFFF}, {0, 0xFFFF}},
+        {{0xFFFF, 0, 0, 0xFFFF}, {0, 0xFFFF}},
+        {{0xFFFF, 0, 0, 0xFFFF}, {0, 0xFFFF, 0, 0, 0xFFFF}},
+        {{0xFFFF, 0, 0, 0xFFFF, 0, 0, 0xFFFF}, {0, 0xFFFF, 0, 0, 0xFFFF}},
+    };
     while (i + 19 <= n) { /* the last load reads u[i + 3, i + 19) */
         __m128i b0 = _mm_loadu_si128((const __m128i *)(u + i));
         __m128i lead = _mm_cmpeq_epi8(_mm_and_si128(b0, _mm_set1_epi8((char)0xF0)), _mm_set1_epi8((char)0xE0));
-        if ((_mm_movemask_epi8(lead) & 0x9249) != 0x9249) break; /* not six 3-byte leads at 0, 3, … 15 */
+        unsigned leads = (unsigned)_mm_movemask_epi8(lead) & 0x9249; /* 3-byte leads at 0, 3, … 15 */
         __m128i even = st_cp_lanes(b0, _mm_loadu_si128((const __m128i *)(u + i + 2)));
         __m128i odd = st_cp_lanes(_mm_loadu_si128((const __m128i *)(u + i + 1)),
                                   _mm_loadu_si128((const __m128i *)(u + i + 3)));
+        size_t count = 6; /* 3-byte characters of the block */
+        if (leads != 0x9249) {
+            /* the ones before the first other character: the lanes of the
+             * rest become 0, a code point without flags (no literal starts
+             * with NUL) */
+            count = (size_t)__builtin_ctz(~leads & 0x9249) / 3;
+            if (count == 0) break;
+            even = _mm_and_si128(even, _mm_loadu_si128((const __m128i *)first[count][0]));
+            odd = _mm_and_si128(odd, _mm_loadu_si128((const __m128i *)first[count][1]));
+        }
         /* the k-th character of the block is lane `lane` of `vec` */
 #define ST_RUN3_CHAR(k, vec, lane)                                                                     \
     do {                                                                                               \
         size_t cp = (uint16_t)_mm_extract_epi16(vec, lane);                                            \
         if (__builtin_expect(flags[cp] & mask, 0)) {                                                   \
+            /* (opaque copies: nothing is computed ahead for this rare case) */                        \
             __m128i again = vec;                                                                       \
-            __asm__("" : "+x"(again)); /* (so that cp need not be kept for this rare case) */          \
-            size_t c = (uint16_t)_mm_extract_epi16(again, lane), at = i + 3 * (k);                     \
+            size_t base = i;                                                                           \
+            __asm__("" : "+x"(again), "+r"(base));                                                     \
+            size_t c = (uint16_t)_mm_extract_epi16(again, lane), at = base + 3 * (k);                  \
             size_t e = st_scan_flagged3(z, at, (uint32_t)c, flags[c] & mask);                          \
             mask = z->mask; /* two traditional characters take theirs out */                          \
             if (e != at + 3) { /* a run (placeholder, pinyin) goes on elsewhere */                     \
@@ -1310,6 +1331,7 @@ static __attribute__((noinline)) size_t st_scan_run3(st_scanner *z, const uint8_
         ST_RUN3_CHAR(4, even, 6);
         ST_RUN3_CHAR(5, odd, 7);
 #undef ST_RUN3_CHAR
+        if (__builtin_expect(count != 6, 0)) return i + 3 * count; /* at the other character */
         i += 18;
     next_block:;
     }
@@ -1393,7 +1415,7 @@ static void st_scan_text(st_doc *doc, const st_rules *r, st_scan *sc, bool want_
     const uint8_t *flags = r->chars;
     while (i < n) {
 #ifdef __SSE2__
-        i = st_scan_run3(&z, flags, i);
+        if (i + 19 <= n && (u[i] & 0xF0) == 0xE0) i = st_scan_run3(&z, flags, i);
 #endif
         /* one at a time, one table look-up each */
         while (i < end3 && (u[i] & 0xF0) == 0xE0) {
