@@ -228,31 +228,41 @@ static bool st_ends_with(const char *s, size_t n, const char *lit)
     return l <= n && memcmp(s + n - l, lit, l) == 0;
 }
 
-static bool st_starts_with(const char *s, size_t n, const char *lit)
+/* memcmp(a, b, n) == 0 for the few bytes of a literal, without a call. */
+static inline bool st_same_bytes(const char *a, const char *b, size_t n)
 {
-    size_t k = 0;
-    while (lit[k] && k < n && s[k] == lit[k]) k++;
-    return !lit[k];
+    for (size_t k = 0; k < n; k++)
+        if (a[k] != b[k]) return false;
+    return true;
 }
 
-static bool st_contains_any(const char *s, size_t n, const char *const *lits)
+/* A word of the lists below, with its length (a list ends with {NULL, 0}):
+ * most words are ruled out by one byte, before they are compared. */
+typedef struct st_word {
+    const char *s;
+    size_t len;
+} st_word;
+#define ST_W(lit) {lit, sizeof lit - 1}
+
+static bool st_contains_any(const char *s, size_t n, const st_word *w)
 {
-    for (; *lits; lits++)
-        if (st_contains(s, n, *lits)) return true;
+    for (; w->s; w++)
+        for (size_t i = 0; i + w->len <= n; i++)
+            if (s[i] == w->s[0] && st_same_bytes(s + i, w->s, w->len)) return true;
     return false;
 }
 
-static bool st_ends_with_any(const char *s, size_t n, const char *const *lits)
+static bool st_ends_with_any(const char *s, size_t n, const st_word *w)
 {
-    for (; *lits; lits++)
-        if (st_ends_with(s, n, *lits)) return true;
+    for (; w->s; w++)
+        if (w->len <= n && s[n - 1] == w->s[w->len - 1] && st_same_bytes(s + n - w->len, w->s, w->len)) return true;
     return false;
 }
 
-static bool st_starts_with_any(const char *s, size_t n, const char *const *lits)
+static bool st_starts_with_any(const char *s, size_t n, const st_word *w)
 {
-    for (; *lits; lits++)
-        if (st_starts_with(s, n, *lits)) return true;
+    for (; w->s; w++)
+        if (w->len <= n && s[0] == w->s[0] && st_same_bytes(s, w->s, w->len)) return true;
     return false;
 }
 
@@ -262,16 +272,26 @@ static inline size_t st_blank_len(const char *s, size_t avail)
     return s[0] == '\n' ? 1 : st_space_len(s, avail);
 }
 
+/* Byte length of the white space character (st_blank_len) that ends at
+ * s[b - 1], a < b the start of the text, or 0. Decided on the last bytes
+ * (valid UTF-8): a character whose last byte is not ASCII is a blank only
+ * when it is C2 A0 or a 3-byte one (lead E2, E3 or EF) that st_space_len
+ * takes. */
+static inline size_t st_blank_before(const char *s, size_t a, size_t b)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    unsigned char c = u[b - 1];
+    if (c < 0x80) return c == '\n' || st_space_len(s + b - 1, 1);
+    if (b - a >= 2 && c == 0xA0 && u[b - 2] == 0xC2) return 2;
+    return b - a >= 3 && st_space_len(s + b - 3, 3) == 3 ? 3 : 0;
+}
+
 /* [*a, *b) without surrounding white space. */
 static void st_trim(const char *s, size_t *a, size_t *b)
 {
     size_t m;
     while (*a < *b && (m = st_blank_len(s + *a, *b - *a)) != 0) *a += m;
-    while (*b > *a) {
-        size_t lead = st_utf8_char_start(s, *a, *b);
-        if (st_blank_len(s + lead, *b - lead) != *b - lead) break;
-        *b = lead;
-    }
+    while (*b > *a && (m = st_blank_before(s, *a, *b)) != 0) *b -= m;
 }
 
 /* Chinese numeral characters used in markers. */
@@ -814,6 +834,9 @@ static void st_censor_letters(st_doc *doc, const st_rules *r, size_t a, size_t b
     if (!r->word_count) return;
     if (b < len && st_is_ascii_digit((unsigned char)s[b])) return;
     if (a > 0 && st_is_ascii_digit((unsigned char)s[a - 1])) return;
+    /* (the run starts with an x or a word, or nothing splits it) */
+    const uint64_t *lens = r->word_lens; /* of the words by first letter */
+    if (low[0] != 'x' && !lens[low[0] - 'a']) return;
     /* ok[p]: low[p, n) splits into dictionary words and x-runs */
     bool ok[65];
     const st_dict_word *best[64];
@@ -821,8 +844,12 @@ static void st_censor_letters(st_doc *doc, const st_rules *r, size_t a, size_t b
     for (size_t p = n; p-- > 0;) {
         ok[p] = false;
         best[p] = NULL;
-        size_t maxl = r->max_word_len < n - p ? r->max_word_len : n - p;
-        for (size_t l = maxl; l >= 1; l--) {
+        /* the lengths of the words with this first letter that fit, longest first */
+        size_t room = n - p < 32 ? n - p : 32; /* words have up to 32 letters */
+        uint64_t fit = lens[low[p] - 'a'] & ((2ull << room) - 1);
+        while (fit) {
+            size_t l = 63 - (size_t)__builtin_clzll(fit);
+            fit &= ~(1ull << l);
             if (!ok[p + l]) continue;
             const st_dict_word *w = st_dict_lookup(r, low + p, l);
             if (w) {
@@ -898,9 +925,11 @@ typedef struct st_scan {
 
 /* Site-ish words of a watermark phrase. A watermark names a site and what it
  * did: 稿子铺整理, XX范文网原创, www.example.com. */
-static const char *const st_wm_credit[] = {"整理", "原创", "出品", "首发", "独家", "编辑", NULL};
-static const char *const st_wm_site_any[] = {"范文网", "公文网", "文秘网", "材料网", "写作网", "文库", "稿子铺",
-                                             "www", "WWW", ".com", ".cn", ".net", NULL};
+static const st_word st_wm_credit[] = {
+    ST_W("整理"), ST_W("原创"), ST_W("出品"), ST_W("首发"), ST_W("独家"), ST_W("编辑"), {NULL, 0}};
+static const st_word st_wm_site_any[] = {
+    ST_W("范文网"), ST_W("公文网"), ST_W("文秘网"), ST_W("材料网"), ST_W("写作网"), ST_W("文库"), ST_W("稿子铺"), ST_W("www"),
+    ST_W("WWW"), ST_W(".com"), ST_W(".cn"), ST_W(".net"), {NULL, 0}};
 /* Does p[0, n) hold a word of speech that a site name does not contain
  * (的 了 把 被 们 和 与 对 将 要 在 是 不 从 向 为)? Each is one 3-byte
  * character, so one pass over the bytes tells. */
@@ -919,21 +948,38 @@ static bool st_has_speech_word(const char *p, size_t n)
     return false;
 }
 /* what comes before 整理 etc. in a speech: 认真整理, 意见整理 */
-static const char *const st_wm_not_name[] = {
-    "认真", "及时", "全面", "系统", "统一", "集中", "分类", "汇总", "收集", "梳理", "归纳", "加以", "进行",
-    "做好", "抓好", "仔细", "重新", "逐一", "逐条", "深入", "细致", "专人", "规范", "资料", "材料", "问题",
-    "意见", "档案", "台账", "清单", "信息", "数据", "文件", "建议", "成果", "经验", "笔记", "内容", "情况",
-    "会议", "记录", "整改", "排查", "查摆", "自查", "初步", "进一步", "再", "已", "均", "并", "后", "经",
-    NULL};
+static const st_word st_wm_not_name[] = {
+    ST_W("认真"), ST_W("及时"), ST_W("全面"), ST_W("系统"), ST_W("统一"), ST_W("集中"), ST_W("分类"), ST_W("汇总"), ST_W("收集"),
+    ST_W("梳理"), ST_W("归纳"), ST_W("加以"), ST_W("进行"), ST_W("做好"), ST_W("抓好"), ST_W("仔细"), ST_W("重新"), ST_W("逐一"),
+    ST_W("逐条"), ST_W("深入"), ST_W("细致"), ST_W("专人"), ST_W("规范"), ST_W("资料"), ST_W("材料"), ST_W("问题"), ST_W("意见"),
+    ST_W("档案"), ST_W("台账"), ST_W("清单"), ST_W("信息"), ST_W("数据"), ST_W("文件"), ST_W("建议"), ST_W("成果"), ST_W("经验"),
+    ST_W("笔记"), ST_W("内容"), ST_W("情况"), ST_W("会议"), ST_W("记录"), ST_W("整改"), ST_W("排查"), ST_W("查摆"), ST_W("自查"),
+    ST_W("初步"), ST_W("进一步"), ST_W("再"), ST_W("已"), ST_W("均"), ST_W("并"), ST_W("后"), ST_W("经"), {NULL, 0}};
 /* 网 ends a site name after these (范文网, 文库网, 稿子网) but not in 互联网 电网 一张网 */
 static const char st_wm_net_before[] = "文稿材料库范秘站作章家吧铺屋阁苑堂汇集宝典";
+
+static inline bool st_wm_credit_end(const char *p, size_t n);
+
+/* st_contains_any(p, n, st_wm_site_any) in one pass: only a byte that starts
+ * one of those words is looked at further (keep in step: w W . and the lead
+ * bytes E5 … E8 of 公写 文材 稿 范). */
+static bool st_has_site_word(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c != 'w' && c != 'W' && c != '.' && (unsigned char)(c - 0xE5) > 0xE8 - 0xE5) continue;
+        if (st_starts_with_any(p + i, n - i, st_wm_site_any)) return true;
+    }
+    return false;
+}
 
 static bool st_wm_siteish(const char *p, size_t n, bool site)
 {
     bool yes = false;
-    for (const char *const *w = st_wm_credit; *w && !yes; w++) {
-        if (!st_ends_with(p, n, *w)) continue;
-        size_t pre = n - strlen(*w);
+    /* (a credit word ends with the character st_wm_credit_end looks for) */
+    for (const st_word *w = st_wm_credit; w->s && !yes && st_wm_credit_end(p, n); w++) {
+        if (!st_ends_with(p, n, w->s)) continue;
+        size_t pre = n - w->len;
         if (st_utf8_count(p, pre) < 2 || st_ends_with_any(p, pre, st_wm_not_name)) return false;
         yes = true;
     }
@@ -945,7 +991,7 @@ static bool st_wm_siteish(const char *p, size_t n, bool site)
             yes = memmem(st_wm_net_before, sizeof st_wm_net_before - 1, p + n - 6, 3) != NULL &&
                   ((unsigned char)p[n - 6] & 0xC0) != 0x80;
         }
-        if (!yes) yes = st_contains_any(p, n, st_wm_site_any);
+        if (!yes) yes = st_has_site_word(p, n);
     }
     return yes && !st_has_speech_word(p, n);
 }
@@ -1113,14 +1159,6 @@ static size_t st_placeholder_run(st_doc *doc, size_t i, const char *ch, size_t w
 
 /* Records that a "requires" literal of some rule starts at i, on the line
  * starting at ls. */
-/* memcmp(a, b, n) == 0 for the few bytes of a literal, without a call. */
-static inline bool st_same_bytes(const char *a, const char *b, size_t n)
-{
-    for (size_t k = 0; k < n; k++)
-        if (a[k] != b[k]) return false;
-    return true;
-}
-
 static void st_trigger(st_scan *sc, const st_rules *r, const char *s, size_t n, size_t i, uint32_t cp, size_t ls)
 {
     size_t lo, hi = st_lits_of(r, cp, &lo);
@@ -1154,7 +1192,7 @@ static inline bool st_trig_maybe(const st_rules *r, const char *s, size_t n, siz
 
 /* Is the character at p the second one of a credit word starting with cp
  * (整理 原创 出品 首发 独家)? */
-static bool st_credit_second(uint32_t cp, const char *p)
+static inline bool st_credit_second(uint32_t cp, const char *p)
 {
     switch (cp) {
     case 0x6574: return memcmp(p, "理", 3) == 0; /* 整 */
@@ -1244,7 +1282,7 @@ static __attribute__((noinline)) size_t st_scan_flagged(st_scanner *z, size_t i,
 
 /* A 3-byte character cp at i with flags f != 0: the most common flags (，。)
  * without a call. */
-static inline size_t st_scan_flagged3(st_scanner *z, size_t i, uint32_t cp, uint8_t f)
+static inline __attribute__((always_inline)) size_t st_scan_flagged3(st_scanner *z, size_t i, uint32_t cp, uint8_t f)
 {
     if (f == ST_CF_COMMA) {
         st_delim(z, i, 3, ST_DELIM_COMMA);
@@ -1254,7 +1292,13 @@ static inline size_t st_scan_flagged3(st_scanner *z, size_t i, uint32_t cp, uint
         st_delim(z, i, 3, ST_DELIM_STOP);
         return i + 3;
     }
-    if (f == ST_CF_TRIG && !st_trig_maybe(z->r, z->s, z->n, i, cp, 3)) return i + 3;
+    if (!(f & ~(ST_CF_TRIG | ST_CF_CREDIT))) {
+        /* most of these start neither a literal nor a credit word: tell
+         * without the call */
+        if (!((f & ST_CF_TRIG) && st_trig_maybe(z->r, z->s, z->n, i, cp, 3)) &&
+            !((f & ST_CF_CREDIT) && i + 6 <= z->n && st_credit_second(cp, z->s + i + 3)))
+            return i + 3;
+    }
     return st_scan_flagged(z, i, cp, f);
 }
 
@@ -1642,7 +1686,9 @@ static void st_watermarks_embedded(st_doc *doc, st_scan *sc)
     sc->anchor_count = n;
     if (n < 3) return;
     st_merge_sort(sc->anchors, n, sizeof *sc->anchors, st_cmp_anchor_v, s);
-    static const char *const site_chars[] = {"网", "铺", "库", "站", "吧", "稿", "范文", "公文", "文秘", NULL};
+    static const st_word site_chars[] = {
+        ST_W("网"), ST_W("铺"), ST_W("库"), ST_W("站"), ST_W("吧"), ST_W("稿"), ST_W("范文"), ST_W("公文"), ST_W("文秘"),
+        {NULL, 0}};
     size_t i = 0;
     while (i < n) {
         const st_anchor *g = &sc->anchors[i];
@@ -1682,20 +1728,23 @@ static void st_watermarks_embedded(st_doc *doc, st_scan *sc)
     }
 }
 
-static const char *const st_title_words[] = {
-    "发言", "材料", "检查", "讲话", "报告", "提纲", "剖析", "对照", "研讨", "心得", "体会", "汇报", "总结",
-    "述职", "检视", "查摆", "生活会", "稿", "發言", "檢查", "講話", "報告", "對照", "體會", "彙報", "匯報",
-    "總結", "述職", "檢視", "生活會", NULL};
+static const st_word st_title_words[] = {
+    ST_W("发言"), ST_W("材料"), ST_W("检查"), ST_W("讲话"), ST_W("报告"), ST_W("提纲"), ST_W("剖析"), ST_W("对照"), ST_W("研讨"),
+    ST_W("心得"), ST_W("体会"), ST_W("汇报"), ST_W("总结"), ST_W("述职"), ST_W("检视"), ST_W("查摆"), ST_W("生活会"), ST_W("稿"),
+    ST_W("發言"), ST_W("檢查"), ST_W("講話"), ST_W("報告"), ST_W("對照"), ST_W("體會"), ST_W("彙報"), ST_W("匯報"), ST_W("總結"),
+    ST_W("述職"), ST_W("檢視"), ST_W("生活會"), {NULL, 0}};
 
-static const char *const st_signoff_start[] = {"发言人", "汇报人", "报告人", "单位", "姓名", "日期", "时间",
-                                               "落款", NULL};
+static const st_word st_signoff_start[] = {
+    ST_W("发言人"), ST_W("汇报人"), ST_W("报告人"), ST_W("单位"), ST_W("姓名"), ST_W("日期"), ST_W("时间"), ST_W("落款"), {NULL, 0}};
 /* an organisation or a person signing: 中共XX县委办公室, XX局党组, 张三同志 */
-static const char *const st_signoff_end[] = {
-    "党支部", "党委", "党组", "党总支", "委员会", "常委会", "领导班子", "班子", "办公室", "同志", "支部",
-    "纪委", "监委", "政府", "人大", "政协", "机关", "中心", "公司", "集团", "学校", "大学", "医院", "街道",
-    "社区", "局", "厅", "委", "办", "院", "所", "部", "处", "科", "室", "站", "县", "市", "区", "镇", "乡",
-    "村", "队", "组", "黨支部", "黨委", "黨組", "委員會", "領導班子", "辦公室", "機關", "學校", "醫院",
-    "縣", "鎮", "隊", "辦", NULL};
+static const st_word st_signoff_end[] = {
+    ST_W("党支部"), ST_W("党委"), ST_W("党组"), ST_W("党总支"), ST_W("委员会"), ST_W("常委会"), ST_W("领导班子"), ST_W("班子"),
+    ST_W("办公室"), ST_W("同志"), ST_W("支部"), ST_W("纪委"), ST_W("监委"), ST_W("政府"), ST_W("人大"), ST_W("政协"), ST_W("机关"),
+    ST_W("中心"), ST_W("公司"), ST_W("集团"), ST_W("学校"), ST_W("大学"), ST_W("医院"), ST_W("街道"), ST_W("社区"), ST_W("局"),
+    ST_W("厅"), ST_W("委"), ST_W("办"), ST_W("院"), ST_W("所"), ST_W("部"), ST_W("处"), ST_W("科"), ST_W("室"), ST_W("站"),
+    ST_W("县"), ST_W("市"), ST_W("区"), ST_W("镇"), ST_W("乡"), ST_W("村"), ST_W("队"), ST_W("组"), ST_W("黨支部"), ST_W("黨委"),
+    ST_W("黨組"), ST_W("委員會"), ST_W("領導班子"), ST_W("辦公室"), ST_W("機關"), ST_W("學校"), ST_W("醫院"), ST_W("縣"), ST_W("鎮"),
+    ST_W("隊"), ST_W("辦"), {NULL, 0}};
 
 /* site-signature: a short line without sentence punctuation that is both
  * among the first 5 and the last 15 non-empty lines. */

@@ -111,6 +111,7 @@ static void st_dict_put(st_rules *r, const char *word, size_t len, const char *e
     w->len = len;
     w->expansion = st_xstrndup(exp, exp_len);
     if (len > r->max_word_len) r->max_word_len = len;
+    r->word_lens[lower[0] - 'a'] |= 1ull << len;
     if (r->word_count * 2 > r->table_size) st_dict_rehash(r, r->table_size ? r->table_size * 2 : 64);
     else {
         size_t h = st_hash(w->word, len) & (r->table_size - 1);

@@ -91,6 +91,7 @@ struct st_rules {
     uint32_t *table;   /* open addressing: word index + 1, 0 when empty */
     size_t table_size; /* power of two */
     size_t max_word_len;
+    uint64_t word_lens[26]; /* by first letter: bit l set when a word has length l */
 };
 
 /* The literals whose first code point is cp (some literal starts with it):
