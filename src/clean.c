@@ -707,20 +707,33 @@ static size_t st_skip_blank(const char *s, size_t n, size_t pos)
     return pos;
 }
 
-/* Up to max non-empty lines from the start. */
-static size_t st_head_lines(const st_doc *doc, st_line *out, size_t max)
+/* The first non-empty lines of the text (up to ST_HEAD_LINES), found as
+ * the rules ask for them: most documents need only a few. */
+enum { ST_HEAD_LINES = 60 };
+typedef struct st_head {
+    const st_doc *doc;
+    st_line line[ST_HEAD_LINES];
+    size_t count, pos; /* lines found; where the search goes on */
+    bool done;
+} st_head;
+
+/* Line i of the head, or NULL when the text has no more. */
+static const st_line *st_head_line(st_head *H, size_t i)
 {
-    const char *s = doc->src;
-    size_t n = doc->src_len, k = 0, pos = 0;
-    while (k < max) {
-        pos = st_skip_blank(s, n, pos);
-        if (pos >= n) break;
+    const char *s = H->doc->src;
+    size_t n = H->doc->src_len;
+    while (H->count <= i && !H->done) {
+        size_t pos = st_skip_blank(s, n, H->pos);
+        if (H->count == ST_HEAD_LINES || pos >= n) {
+            H->done = true;
+            break;
+        }
         size_t a, b;
-        st_line_at(doc, pos, &a, &b);
-        st_line_fill(s, a, b, &out[k++]);
-        pos = b > pos ? b : pos + 1;
+        st_line_at(H->doc, pos, &a, &b);
+        st_line_fill(s, a, b, &H->line[H->count++]);
+        H->pos = b > pos ? b : pos + 1;
     }
-    return k;
+    return i < H->count ? &H->line[i] : NULL;
 }
 
 /* Up to max non-empty lines from the end, in document order. */
@@ -753,10 +766,13 @@ static size_t st_visible(const st_doc *doc, const st_line *L, char *buf, size_t 
         while (i < doc->removed_count && doc->removed[i].end <= pos) i++;
         size_t stop = L->ce;
         if (i < doc->removed_count && doc->removed[i].start < stop) stop = doc->removed[i].start;
-        for (size_t p = pos; p < stop; p++) {
-            if (s[p] == '\n') continue;
-            if (o == cap) return (size_t)-1;
-            buf[o++] = s[p];
+        for (size_t p = pos; p < stop;) { /* [p, stop) in pieces between line breaks */
+            const char *nl = memchr(s + p, '\n', stop - p);
+            size_t e = nl ? (size_t)(nl - s) : stop;
+            if (e - p > cap - o) return (size_t)-1;
+            memcpy(buf + o, s + p, e - p);
+            o += e - p;
+            p = nl ? e + 1 : stop;
         }
         if (stop == L->ce) break;
         pos = doc->removed[i].end > stop ? doc->removed[i].end : stop;
@@ -1303,6 +1319,15 @@ static inline __attribute__((always_inline)) size_t st_scan_flagged3(st_scanner 
 }
 
 #ifdef __SSE2__
+/* *flags & mask != 0, as one test of the byte in memory (what the compiler
+ * would otherwise do in two steps). */
+static inline bool st_flag_test(const uint8_t *flags, uint8_t mask)
+{
+    bool set;
+    __asm__("testb %2, %1" : "=@ccnz"(set) : "m"(*flags), "q"(mask));
+    return set;
+}
+
 /* The table index of the 3-byte characters whose UTF-8 starts at the low
  * byte of each 16-bit lane of v, c holding the bytes two further on:
  * (lead << 12) + ((second & 0x3F) << 6) + (third & 0x3F), modulo 2^16,
@@ -1323,7 +1348,7 @@ static __attribute__((noinline)) size_t st_scan_run3(st_scanner *z, const uint8_
 {
     const unsigned char *u = (const unsigned char *)z->s;
     size_t n = z->n;
-    unsigned mask = z->mask;
+    uint8_t mask = z->mask;
     /* lanes of the first 1 … 5 characters of a block (see below) */
     static const uint16_t first[6][2][8] = {
         {{0}},
@@ -1354,12 +1379,12 @@ static __attribute__((noinline)) size_t st_scan_run3(st_scanner *z, const uint8_
 #define ST_RUN3_CHAR(k, vec, lane)                                                                     \
     do {                                                                                               \
         size_t cp = (uint16_t)_mm_extract_epi16(vec, lane);                                            \
-        if (__builtin_expect(flags[cp] & mask, 0)) {                                                   \
-            /* (opaque copies: nothing is computed ahead for this rare case) */                        \
-            __m128i again = vec;                                                                       \
-            size_t base = i;                                                                           \
-            __asm__("" : "+x"(again), "+r"(base));                                                     \
-            size_t c = (uint16_t)_mm_extract_epi16(again, lane), at = base + 3 * (k);                  \
+        if (__builtin_expect(st_flag_test(flags + cp, mask), 0)) {                                     \
+            /* (opaque: nothing is kept or computed ahead for this rare case) */                       \
+            size_t base = i, c;                                                                        \
+            __asm__("pextrw %2, %1, %k0" : "=r"(c) : "x"(vec), "n"(lane));                             \
+            __asm__("" : "+r"(base));                                                                  \
+            size_t at = base + 3 * (k);                                                                \
             size_t e = st_scan_flagged3(z, at, (uint32_t)c, flags[c] & mask);                          \
             mask = z->mask; /* two traditional characters take theirs out */                          \
             if (e != at + 3) { /* a run (placeholder, pinyin) goes on elsewhere */                     \
@@ -1748,12 +1773,11 @@ static const st_word st_signoff_end[] = {
 
 /* site-signature: a short line without sentence punctuation that is both
  * among the first 5 and the last 15 non-empty lines. */
-static void st_signature(st_doc *doc, st_line *head, size_t nh, st_line *tail, size_t nt)
+static void st_signature(st_doc *doc, st_head *head, st_line *tail, size_t nt)
 {
     const char *s = doc->src;
-    const st_line *title = NULL; /* the first line not yet removed may be the title */
-    for (size_t i = 0; i < nh && i < 5; i++) {
-        const st_line *h = &head[i];
+    const st_line *title = NULL, *h; /* the first line not yet removed may be the title */
+    for (size_t i = 0; i < 5 && (h = st_head_line(head, i)) != NULL; i++) {
         if (st_covered(doc, h->cs, h->ce, NULL)) continue;
         bool is_first = !title;
         if (!title) title = h;
@@ -1788,13 +1812,13 @@ static void st_signature(st_doc *doc, st_line *head, size_t nh, st_line *tail, s
 /* duplicate-title: the first two lines that are still there read the same
  * (a title written twice), or the last line repeats the first. Parts that
  * other rules removed (【第1篇】) do not count. */
-static void st_duplicate_title(st_doc *doc, st_line *head, size_t nh, st_line *tail, size_t nt)
+static void st_duplicate_title(st_doc *doc, st_head *head, st_line *tail, size_t nt)
 {
-    const st_line *first = NULL, *second = NULL;
-    for (size_t i = 0; i < nh && !second; i++) {
-        if (st_covered(doc, head[i].cs, head[i].ce, NULL)) continue;
-        if (!first) first = &head[i];
-        else second = &head[i];
+    const st_line *first = NULL, *second = NULL, *L;
+    for (size_t i = 0; !second && (L = st_head_line(head, i)) != NULL; i++) {
+        if (st_covered(doc, L->cs, L->ce, NULL)) continue;
+        if (!first) first = L;
+        else second = L;
     }
     if (!first || first->chars > 80) return;
     if (second && st_same_visible(doc, first, second)) st_remove_range(doc, second->ls, second->le, R_DUPTITLE);
@@ -1853,16 +1877,17 @@ static size_t st_find_heading(const st_doc *doc, size_t from, const char *h, siz
 
 /* table-of-contents: at least three short marker lines before the body whose
  * headings come back later, in order, at the start of lines. */
-static void st_toc(st_doc *doc, st_line *head, size_t nh)
+static void st_toc(st_doc *doc, st_head *H)
 {
     const char *s = doc->src;
+    const st_line *head = H->line, *L;
     size_t i = 0;
-    while (i < nh) {
-        if (head[i].chars > 60) return; /* the body has started */
-        if (!st_toc_entry(doc, &head[i]) || st_covered(doc, head[i].cs, head[i].ce, NULL)) { i++; continue; }
+    while ((L = st_head_line(H, i)) != NULL) {
+        if (L->chars > 60) return; /* the body has started */
+        if (!st_toc_entry(doc, L) || st_covered(doc, L->cs, L->ce, NULL)) { i++; continue; }
         size_t j = i;
-        while (j < nh && st_toc_entry(doc, &head[j]) && !st_covered(doc, head[j].cs, head[j].ce, NULL)) j++;
-        if (j - i >= 3 && j < nh) {
+        while ((L = st_head_line(H, j)) != NULL && st_toc_entry(doc, L) && !st_covered(doc, L->cs, L->ce, NULL)) j++;
+        if (j - i >= 3 && L) {
             size_t pos = head[j - 1].le;
             bool ok = true;
             for (size_t k = i; k < j && ok; k++) {
@@ -1920,12 +1945,13 @@ static bool st_footer_anchor(const char *rule)
 
 /* site-footer: at the end of the document, short lines sandwiched between
  * lines of promotion are the site's footer. */
-static void st_footer(st_doc *doc, st_line *head, size_t nh, st_line *tail, size_t nt)
+static void st_footer(st_doc *doc, st_head *head, st_line *tail, size_t nt)
 {
     const char *s = doc->src;
     bool covered[32], anchor[32];
-    /* the footer comes after the head of the document */
-    size_t head_end = nh ? head[nh < 5 ? nh - 1 : 4].le : 0;
+    /* the footer comes after the head of the document: its first 5 lines */
+    size_t nh = st_head_line(head, 4) ? 5 : head->count;
+    size_t head_end = nh ? head->line[nh - 1].le : 0;
     size_t lo = nt;
     while (lo > 0) {
         const st_line *L = &tail[lo - 1];
@@ -2047,19 +2073,22 @@ int st_clean(st_doc *doc, const st_rules *rules, bool keep_noise)
         st_pinyin(doc, &sc);
         st_sort_merge(doc);
 
-        enum { HEAD = 60, TAIL = 20 };
-        st_line head[HEAD], tail[TAIL];
-        size_t nh = st_head_lines(doc, head, HEAD);
+        enum { TAIL = 20 };
+        st_line tail[TAIL];
+        st_head head; /* (its lines are filled as they are asked for) */
+        head.doc = doc;
+        head.count = head.pos = 0;
+        head.done = false;
         size_t nt = st_tail_lines(doc, tail, TAIL);
         /* a signature line is not a watermark, though it may look like one */
-        st_signature(doc, head, nh, tail, nt);
+        st_signature(doc, &head, tail, nt);
         st_watermarks(doc, &sc);
         st_watermarks_embedded(doc, &sc);
         st_sort_merge(doc);
-        st_duplicate_title(doc, head, nh, tail, nt);
-        st_toc(doc, head, nh);
+        st_duplicate_title(doc, &head, tail, nt);
+        st_toc(doc, &head);
         st_sort_merge(doc);
-        st_footer(doc, head, nh, tail, nt);
+        st_footer(doc, &head, tail, nt);
         st_sort_merge(doc);
         st_filter_censored(doc);
     }
