@@ -1239,10 +1239,12 @@ typedef struct st_scanner {
 } st_scanner;
 
 /* A delimiter of dlen bytes at pos; a line end has dlen 0 (a removal never
- * takes the \n) and the next clause starts after it. */
+ * takes the \n) and the next clause starts after it. Clauses are wanted only
+ * with the noise (want_noise): without it, the scan does not call this (the
+ * mask has no ST_CF_COMMA, ST_CF_STOP). */
 static inline void st_delim(st_scanner *z, size_t pos, size_t dlen, uint8_t kind)
 {
-    if (z->want_noise && st_clause_may_be_watermark(z->s, z->clause_start, pos, z->site))
+    if (st_clause_may_be_watermark(z->s, z->clause_start, pos, z->site))
         st_clause(z->sc, z->s, z->clause_start, pos, z->pre_s, z->pre_kind, pos + dlen, kind, z->site);
     z->clause_start = pos + (kind == ST_DELIM_EDGE ? 1 : dlen);
     z->pre_s = pos;
@@ -1434,11 +1436,15 @@ static size_t st_scan_other(st_scanner *z, size_t i)
         if (z->triggers && st_trig(r, c) && st_trig_maybe(r, s, n, i, c, 1)) st_trigger(sc, r, s, n, i, c, z->line_start);
         switch (c) {
         case '\n':
-            st_delim(z, i, 0, ST_DELIM_EDGE);
+            if (z->want_noise) st_delim(z, i, 0, ST_DELIM_EDGE);
             z->line_start = i + 1;
             break;
-        case ',': st_delim(z, i, 1, ST_DELIM_COMMA); break;
-        case ';': case '!': case '?': st_delim(z, i, 1, ST_DELIM_STOP); break;
+        case ',':
+            if (z->want_noise) st_delim(z, i, 1, ST_DELIM_COMMA);
+            break;
+        case ';': case '!': case '?':
+            if (z->want_noise) st_delim(z, i, 1, ST_DELIM_STOP);
+            break;
         case '.': z->site = true; break;
         case '(':
             if (z->want_noise) {
@@ -1478,8 +1484,8 @@ static void st_scan_text(st_doc *doc, const st_rules *r, st_scan *sc, bool want_
     const unsigned char *u = (const unsigned char *)doc->src;
     size_t n = doc->src_len, i = 0;
     size_t end3 = n > 2 ? n - 2 : 0; /* a 3-byte character starts before end3 */
-    z.mask = ST_CF_PUNCT | ST_CF_COMMA | ST_CF_STOP | ST_CF_TRAD;
-    if (want_noise) z.mask |= ST_CF_SITE | ST_CF_CREDIT;
+    z.mask = ST_CF_PUNCT | ST_CF_TRAD;
+    if (want_noise) z.mask |= ST_CF_COMMA | ST_CF_STOP | ST_CF_SITE | ST_CF_CREDIT;
     if (z.triggers) z.mask |= ST_CF_TRIG;
     const uint8_t *flags = r->chars;
     while (i < n) {
@@ -1497,7 +1503,7 @@ static void st_scan_text(st_doc *doc, const st_rules *r, st_scan *sc, bool want_
         }
         if (i < n) i = st_scan_other(&z, i);
     }
-    st_delim(&z, n, 0, ST_DELIM_EDGE);
+    if (want_noise) st_delim(&z, n, 0, ST_DELIM_EDGE);
 }
 
 /* ---- pattern rules ---- */
