@@ -87,11 +87,16 @@ static void st_fill_flag(uint8_t *flags, const char *s, uint8_t flag, uint32_t l
     }
 }
 
-void st_clean_fill_flags(uint8_t *flags)
+void st_clean_fill_flags(uint8_t *flags, uint8_t *simp)
 {
     /* the script test counts characters with lead bytes E4..E9 only */
     st_fill_flag(flags, st_trad_only, ST_CF_TRAD, 0x4000, 0x9FFF);
-    st_fill_flag(flags, st_simp_only, ST_CF_SIMP, 0x4000, 0x9FFF);
+    size_t len = strlen(st_simp_only), i = 0, m;
+    while (i < len) {
+        uint32_t c = st_utf8_next(st_simp_only + i, len - i, &m);
+        if (c >= 0x4000 && c <= 0x9FFF) simp[c >> 3] |= (uint8_t)(1u << (c & 7));
+        i += m;
+    }
     st_fill_flag(flags, "网库铺", ST_CF_SITE, 0, 0xFFFF);
     st_fill_flag(flags, "整原出首独", ST_CF_CREDIT, 0, 0xFFFF);
     /* what else the scan acts on among the 3-byte characters */
@@ -114,9 +119,8 @@ static bool st_is_traditional_text(const char *text, size_t n, const st_rules *r
             continue;
         }
         uint32_t cp = ((uint32_t)(s[i] & 0x0F) << 12) | ((uint32_t)(s[i + 1] & 0x3F) << 6) | (uint32_t)(s[i + 2] & 0x3F);
-        uint8_t f = r->chars[cp];
-        trad += (f & ST_CF_TRAD) != 0;
-        simp += (f & ST_CF_SIMP) != 0;
+        trad += (r->chars[cp] & ST_CF_TRAD) != 0;
+        simp += st_bit(r->simp, cp);
         i += 3;
     }
     return trad >= 2 && trad >= 3 * simp;
@@ -1202,7 +1206,7 @@ static inline bool st_trig(const st_rules *r, uint32_t cp)
  * out by the two bytes after it (st_rules.trig_pair). */
 static inline bool st_trig_maybe(const st_rules *r, const char *s, size_t n, size_t i, uint32_t cp, size_t m)
 {
-    if (i + m + 2 > n || st_bit(r->trig_whole, cp)) return true;
+    if (i + m + 2 > n || (r->chars[cp] & ST_CF_WHOLE)) return true;
     return st_bit(r->trig_pair, st_trig_pair_hash(cp, (unsigned char)s[i + m], (unsigned char)s[i + m + 1]));
 }
 
@@ -1486,7 +1490,7 @@ static void st_scan_text(st_doc *doc, const st_rules *r, st_scan *sc, bool want_
     size_t end3 = n > 2 ? n - 2 : 0; /* a 3-byte character starts before end3 */
     z.mask = ST_CF_PUNCT | ST_CF_TRAD;
     if (want_noise) z.mask |= ST_CF_COMMA | ST_CF_STOP | ST_CF_SITE | ST_CF_CREDIT;
-    if (z.triggers) z.mask |= ST_CF_TRIG;
+    if (z.triggers) z.mask |= ST_CF_TRIG | ST_CF_WHOLE;
     const uint8_t *flags = r->chars;
     while (i < n) {
 #ifdef __SSE2__

@@ -386,9 +386,9 @@ static void st_index_literals(st_rules *r)
     r->lit_count = 0;
     memset(r->trig, 0, sizeof r->trig);
     memset(r->trig_pair, 0, sizeof r->trig_pair);
-    memset(r->trig_whole, 0, sizeof r->trig_whole);
     memset(r->chars, 0, sizeof r->chars);
-    st_clean_fill_flags(r->chars);
+    memset(r->simp, 0, sizeof r->simp);
+    st_clean_fill_flags(r->chars, r->simp);
     for (size_t k = 0; k < r->rule_count; k++) {
         st_noise_rule *nr = &r->rules[k];
         bool bmp = true;
@@ -415,7 +415,7 @@ static void st_index_literals(st_rules *r)
             r->trig[l->first >> 3] |= (uint8_t)(1u << (l->first & 7));
             size_t fl = l->first_len;
             if (fl == 0 || l->len < fl + 1) {
-                r->trig_whole[l->first >> 3] |= (uint8_t)(1u << (l->first & 7));
+                r->chars[l->first] |= ST_CF_WHOLE;
             } else {
                 unsigned char b1 = (unsigned char)l->bytes[fl];
                 for (unsigned b2 = 0; b2 < 256; b2++) {

@@ -39,7 +39,8 @@ typedef struct st_dict_word {
 #define ST_CHAR_FLAGS 0x10000u
 enum {
     ST_CF_TRAD = 1, /* exists only in traditional script */
-    ST_CF_SIMP = 2, /* a simplified form not used in traditional text */
+    ST_CF_WHOLE = 2, /* the first character of a "requires" literal that the
+                        pair filter (trig_pair) does not cover */
     ST_CF_SITE = 4,  /* 网 库 铺: may be part of a watermark's site name */
     ST_CF_TRIG = 8,  /* the first character of a "requires" literal */
     ST_CF_CREDIT = 16, /* 整 原 出 首 独: may start a credit word (整理 原创 …) */
@@ -47,8 +48,9 @@ enum {
     ST_CF_COMMA = 64, /* ，、 end a clause */
     ST_CF_STOP = 128  /* 。；：！？ end a clause */
 };
-/* Sets the script, watermark and punctuation flags (clean.c). */
-void st_clean_fill_flags(uint8_t *flags);
+/* Sets the script, watermark and punctuation flags, and the bits of the
+ * simplified forms not used in traditional text (clean.c). */
+void st_clean_fill_flags(uint8_t *flags, uint8_t *simp);
 
 /* A "requires" literal of a rule, indexed by its first code point so that
  * the scan in clean.c finds all of them in its one pass over the text. */
@@ -80,11 +82,11 @@ struct st_rules {
     /* A filter that rules most places out before the literals are compared:
      * bit st_trig_pair_hash(first, b1, b2) is set when a literal starts with
      * the code point first followed by the bytes b1 b2 (a literal with one
-     * byte after its first character sets it for every b2); trig_whole has a
-     * bit per first code point for which this says nothing (a literal that is
-     * that character alone, or that is not in UTF-8 form). */
+     * byte after its first character sets it for every b2). It says nothing
+     * for a first code point with ST_CF_WHOLE (a literal that is that
+     * character alone, or that is not in UTF-8 form). */
     uint8_t trig_pair[8192];
-    uint8_t trig_whole[8192];
+    uint8_t simp[8192]; /* bit per BMP code point: a simplified form not used in traditional text */
     uint8_t chars[ST_CHAR_FLAGS]; /* ST_CF_* flags of the BMP for the scan */
     st_dict_word *words;
     size_t word_count, word_cap;
