@@ -1035,14 +1035,14 @@ static inline bool st_wm_credit_end(const char *p, size_t n)
  * Most clauses are speech. */
 static inline bool st_clause_may_be_watermark(const char *s, size_t rs, size_t re, bool site)
 {
-    if (re - rs - 6 > 60 - 6) return false; /* 6 to 60 bytes (re >= rs) */
-    if (site) return true;
     /* most clauses end with a character that is not a credit word's: its
      * last byte rules it out, unless it is one of 理创品发家辑's (0x86 0x9B
      * 0x81 0x91 0xB6, modulo 64) or a blank */
     const uint64_t maybe = 1ull << (0x86 & 63) | 1ull << (0x9B & 63) | 1ull << (0x81 & 63) | 1ull << (0x91 & 63) |
                            1ull << (0xB6 & 63) | 1ull << ' ' | 1ull << '\t';
-    if (!((maybe >> ((unsigned char)s[re - 1] & 63)) & 1)) return false;
+    if (!site && (re == rs || !((maybe >> ((unsigned char)s[re - 1] & 63)) & 1))) return false;
+    if (re - rs - 6 > 60 - 6) return false; /* 6 to 60 bytes (re >= rs) */
+    if (site) return true;
     size_t e = re;
     while (e > rs && (s[e - 1] == ' ' || s[e - 1] == '\t')) e--;
     return st_wm_credit_end(s + rs, e - rs);
@@ -1207,7 +1207,7 @@ static inline bool st_trig(const st_rules *r, uint32_t cp)
 static inline bool st_trig_maybe(const st_rules *r, const char *s, size_t n, size_t i, uint32_t cp, size_t m)
 {
     if (i + m + 2 > n || (r->chars[cp] & ST_CF_WHOLE)) return true;
-    return st_bit(r->trig_pair, st_trig_pair_hash(cp, (unsigned char)s[i + m], (unsigned char)s[i + m + 1]));
+    return r->trig_pair[st_trig_pair_hash(cp, (unsigned char)s[i + m], (unsigned char)s[i + m + 1])];
 }
 
 /* Is the character at p the second one of a credit word starting with cp
@@ -1316,8 +1316,9 @@ static inline __attribute__((always_inline)) size_t st_scan_flagged3(st_scanner 
     }
     if (!(f & ~(ST_CF_TRIG | ST_CF_CREDIT))) {
         /* most of these start neither a literal nor a credit word: tell
-         * without the call */
-        if (!((f & ST_CF_TRIG) && st_trig_maybe(z->r, z->s, z->n, i, cp, 3)) &&
+         * without the call (st_trig_maybe, knowing there is no ST_CF_WHOLE) */
+        const unsigned char *u = (const unsigned char *)z->s;
+        if (!((f & ST_CF_TRIG) && (i + 5 > z->n || z->r->trig_pair[st_trig_pair_hash(cp, u[i + 3], u[i + 4])])) &&
             !((f & ST_CF_CREDIT) && i + 6 <= z->n && st_credit_second(cp, z->s + i + 3)))
             return i + 3;
     }
@@ -1371,16 +1372,6 @@ static __attribute__((noinline)) size_t st_scan_run3(st_scanner *z, const uint8_
         __m128i even = st_cp_lanes(b0, _mm_loadu_si128((const __m128i *)(u + i + 2)));
         __m128i odd = st_cp_lanes(_mm_loadu_si128((const __m128i *)(u + i + 1)),
                                   _mm_loadu_si128((const __m128i *)(u + i + 3)));
-        size_t count = 6; /* 3-byte characters of the block */
-        if (leads != 0x9249) {
-            /* the ones before the first other character: the lanes of the
-             * rest become 0, a code point without flags (no literal starts
-             * with NUL) */
-            count = (size_t)__builtin_ctz(~leads & 0x9249) / 3;
-            if (count == 0) break;
-            even = _mm_and_si128(even, _mm_loadu_si128((const __m128i *)first[count][0]));
-            odd = _mm_and_si128(odd, _mm_loadu_si128((const __m128i *)first[count][1]));
-        }
         /* the k-th character of the block is lane `lane` of `vec` */
 #define ST_RUN3_CHAR(k, vec, lane)                                                                     \
     do {                                                                                               \
@@ -1399,14 +1390,27 @@ static __attribute__((noinline)) size_t st_scan_run3(st_scanner *z, const uint8_
             }                                                                                          \
         }                                                                                              \
     } while (0)
-        ST_RUN3_CHAR(0, even, 0);
-        ST_RUN3_CHAR(1, odd, 1);
-        ST_RUN3_CHAR(2, even, 3);
-        ST_RUN3_CHAR(3, odd, 4);
-        ST_RUN3_CHAR(4, even, 6);
-        ST_RUN3_CHAR(5, odd, 7);
+#define ST_RUN3_BLOCK()          \
+    ST_RUN3_CHAR(0, even, 0);    \
+    ST_RUN3_CHAR(1, odd, 1);     \
+    ST_RUN3_CHAR(2, even, 3);    \
+    ST_RUN3_CHAR(3, odd, 4);     \
+    ST_RUN3_CHAR(4, even, 6);    \
+    ST_RUN3_CHAR(5, odd, 7)
+        if (__builtin_expect(leads != 0x9249, 0)) {
+            /* the characters before the first other one: the lanes of the
+             * rest become 0, a code point without flags (no literal starts
+             * with NUL); then the scan goes on at the other character */
+            size_t count = (size_t)__builtin_ctz(~leads & 0x9249) / 3;
+            if (count == 0) break;
+            even = _mm_and_si128(even, _mm_loadu_si128((const __m128i *)first[count][0]));
+            odd = _mm_and_si128(odd, _mm_loadu_si128((const __m128i *)first[count][1]));
+            ST_RUN3_BLOCK();
+            return i + 3 * count;
+        }
+        ST_RUN3_BLOCK();
+#undef ST_RUN3_BLOCK
 #undef ST_RUN3_CHAR
-        if (__builtin_expect(count != 6, 0)) return i + 3 * count; /* at the other character */
         i += 18;
     next_block:;
     }

@@ -421,7 +421,7 @@ static void st_index_literals(st_rules *r)
                 for (unsigned b2 = 0; b2 < 256; b2++) {
                     if (l->len >= fl + 2 && b2 != (unsigned char)l->bytes[fl + 1]) continue;
                     uint32_t h = st_trig_pair_hash(l->first, b1, (unsigned char)b2);
-                    r->trig_pair[h >> 3] |= (uint8_t)(1u << (h & 7));
+                    r->trig_pair[h] = 1;
                 }
             }
             r->chars[l->first] |= ST_CF_TRIG;

@@ -80,12 +80,12 @@ struct st_rules {
     size_t lit_slot_mask;
     uint8_t trig[8192]; /* bit per BMP code point: some literal starts with it */
     /* A filter that rules most places out before the literals are compared:
-     * bit st_trig_pair_hash(first, b1, b2) is set when a literal starts with
+     * entry st_trig_pair_hash(first, b1, b2) is not 0 when a literal starts with
      * the code point first followed by the bytes b1 b2 (a literal with one
      * byte after its first character sets it for every b2). It says nothing
      * for a first code point with ST_CF_WHOLE (a literal that is that
      * character alone, or that is not in UTF-8 form). */
-    uint8_t trig_pair[8192];
+    uint8_t trig_pair[65536];
     uint8_t simp[8192]; /* bit per BMP code point: a simplified form not used in traditional text */
     uint8_t chars[ST_CHAR_FLAGS]; /* ST_CF_* flags of the BMP for the scan */
     st_dict_word *words;
@@ -109,11 +109,11 @@ static inline size_t st_lits_of(const st_rules *r, uint32_t cp, size_t *lo)
 /* Bit b of a bit table. */
 static inline bool st_bit(const uint8_t *bits, uint32_t b) { return (bits[b >> 3] >> (b & 7)) & 1; }
 
-/* The bit of st_rules.trig_pair for the code point cp (BMP) followed by the
- * bytes b1 b2. */
+/* The entry of st_rules.trig_pair for the code point cp (BMP) followed by
+ * the bytes b1 b2. */
 static inline uint32_t st_trig_pair_hash(uint32_t cp, unsigned char b1, unsigned char b2)
 {
-    return (((cp << 16) ^ ((uint32_t)b1 << 8) ^ b2) * 0x9E3779B1u) >> 16;
+    return (((cp << 16) | ((uint32_t)b2 << 8) | b1) * 0x9E3779B1u) >> 16;
 }
 
 /* The dictionary entry for a lower-case ASCII word, or NULL. */
