@@ -290,13 +290,16 @@ static inline size_t st_blank_before(const char *s, size_t a, size_t b)
     return b - a >= 3 && st_space_len(s + b - 3, 3) == 3 ? 3 : 0;
 }
 
-/* [*a, *b) without surrounding white space. */
-static void st_trim(const char *s, size_t *a, size_t *b)
+/* [*a, *b) without surrounding white space (inlined in the loops over
+ * lines; st_trim elsewhere). */
+static inline __attribute__((always_inline)) void st_trim_inline(const char *s, size_t *a, size_t *b)
 {
     size_t m;
     while (*a < *b && (m = st_blank_len(s + *a, *b - *a)) != 0) *a += m;
     while (*b > *a && (m = st_blank_before(s, *a, *b)) != 0) *b -= m;
 }
+
+static void st_trim(const char *s, size_t *a, size_t *b) { st_trim_inline(s, a, b); }
 
 /* Chinese numeral characters used in markers. */
 static bool st_is_cn_numeral(uint32_t c)
@@ -527,25 +530,30 @@ static void st_layout_detect(const char *s, size_t n, const st_doc *tab, st_layo
     }
     size_t lim = n < 65536 ? n : 65536, hist[201] = {0}, lines = 0;
     pos = 0;
-    size_t k = 0; /* with tab (doc's line table of s): the line at pos */
-    while (pos < lim) {
-        size_t le, a = pos, b, c;
-        if (tab && k + 1 < tab->line_count && tab->line_start[k + 1] <= lim) {
-            /* a whole line: its characters are known, less the blanks that
-             * trimming takes off (no \n and no search) */
-            le = tab->line_start[k + 1] - 1;
-            b = le;
-            st_trim(s, &a, &b);
-            c = tab->line_chars[k + 1] - tab->line_chars[k] - 1;
-            if (b > a) c -= st_utf8_count(s + pos, a - pos) + st_utf8_count(s + b, le - b);
-            k++;
-        } else {
-            le = st_pline_end(s, lim, pos);
-            b = le;
-            st_trim(s, &a, &b);
-            c = b > a ? st_utf8_count(s + a, b - a) : 0;
+    if (tab) {
+        /* whole lines of the line table of s (tab): their characters are
+         * known, less the blanks that trimming takes off (no \n and no
+         * search) */
+        const size_t *start = tab->line_start, *chars = tab->line_chars;
+        for (size_t k = 0; k + 1 < tab->line_count && start[k + 1] <= lim; k++) {
+            size_t le = start[k + 1] - 1, a = pos, b = le;
+            st_trim_inline(s, &a, &b);
+            if (b > a) {
+                size_t c = chars[k + 1] - chars[k] - 1;
+                if (a > pos) c -= st_utf8_count(s + pos, a - pos);
+                if (le > b) c -= st_utf8_count(s + b, le - b);
+                if (b - a > 800) c = 201;
+                if (c <= 200) hist[c]++;
+                lines++;
+            }
+            pos = le + 1;
         }
+    }
+    while (pos < lim) {
+        size_t le = st_pline_end(s, lim, pos), a = pos, b = le;
+        st_trim(s, &a, &b);
         if (b > a) {
+            size_t c = st_utf8_count(s + a, b - a);
             if (b - a > 800) c = 201;
             if (c <= 200) hist[c]++;
             lines++;
