@@ -748,23 +748,29 @@ static const st_line *st_head_line(st_head *H, size_t i)
     return i < H->count ? &H->line[i] : NULL;
 }
 
-/* Up to max non-empty lines from the end, in document order. */
-static size_t st_tail_lines(const st_doc *doc, st_line *out, size_t max)
+/* The last non-empty lines of the text (up to ST_TAIL_LINES), from the end,
+ * found as the rules ask for them. */
+enum { ST_TAIL_LINES = 20 };
+typedef struct st_tail {
+    const st_doc *doc;
+    st_line line[ST_TAIL_LINES]; /* line[0] is the last one */
+    size_t count, end; /* lines found; where the search goes on (backwards) */
+} st_tail;
+
+/* The r-th line from the end (0: the last one), or NULL. */
+static const st_line *st_tail_line(st_tail *T, size_t r)
 {
-    const char *s = doc->src;
-    st_line tmp[32];
-    if (max > 32) max = 32;
-    size_t k = 0, end = doc->src_len, m;
-    while (k < max && end > 0) {
-        uint32_t c = st_utf8_prev(s, end, &m);
-        if (c == '\n' || st_is_space(c)) { end -= m; continue; }
+    const char *s = T->doc->src;
+    size_t m;
+    while (T->count <= r && T->count < ST_TAIL_LINES && T->end > 0) {
+        uint32_t c = st_utf8_prev(s, T->end, &m);
+        if (c == '\n' || st_is_space(c)) { T->end -= m; continue; }
         size_t a, b;
-        st_line_at(doc, end - m, &a, &b);
-        st_line_fill(s, a, b, &tmp[k++]);
-        end = a < end ? a : end - m;
+        st_line_at(T->doc, T->end - m, &a, &b);
+        st_line_fill(s, a, b, &T->line[T->count++]);
+        T->end = a < T->end ? a : T->end - m;
     }
-    for (size_t i = 0; i < k; i++) out[i] = tmp[k - 1 - i];
-    return k;
+    return r < T->count ? &T->line[r] : NULL;
 }
 
 /* The text of a line that is still there (removed spans and line breaks cut
@@ -1795,7 +1801,7 @@ static const st_word st_signoff_end[] = {
 
 /* site-signature: a short line without sentence punctuation that is both
  * among the first 5 and the last 15 non-empty lines. */
-static void st_signature(st_doc *doc, st_head *head, st_line *tail, size_t nt)
+static void st_signature(st_doc *doc, st_head *head, st_tail *tail)
 {
     const char *s = doc->src;
     const st_line *title = NULL, *h; /* the first line not yet removed may be the title */
@@ -1818,10 +1824,13 @@ static void st_signature(st_doc *doc, st_head *head, st_line *tail, size_t nt)
             st_contains_any(s + h->cs, h->ce - h->cs, st_title_words))
             continue;
         bool found = false;
-        for (size_t t = nt > 15 ? nt - 15 : 0; t < nt; t++) {
-            if (tail[t].ls <= h->ls) continue;
-            if (st_same_visible(doc, h, &tail[t])) {
-                st_remove_range(doc, tail[t].ls, tail[t].le, R_SIGNATURE);
+        /* the last 15 lines, in document order */
+        st_tail_line(tail, 14);
+        for (size_t r = tail->count < 15 ? tail->count : 15; r-- > 0;) {
+            const st_line *t = &tail->line[r];
+            if (t->ls <= h->ls) continue;
+            if (st_same_visible(doc, h, t)) {
+                st_remove_range(doc, t->ls, t->le, R_SIGNATURE);
                 found = true;
             }
         }
@@ -1834,7 +1843,7 @@ static void st_signature(st_doc *doc, st_head *head, st_line *tail, size_t nt)
 /* duplicate-title: the first two lines that are still there read the same
  * (a title written twice), or the last line repeats the first. Parts that
  * other rules removed (【第1篇】) do not count. */
-static void st_duplicate_title(st_doc *doc, st_head *head, st_line *tail, size_t nt)
+static void st_duplicate_title(st_doc *doc, st_head *head, st_tail *tail)
 {
     const st_line *first = NULL, *second = NULL, *L;
     for (size_t i = 0; !second && (L = st_head_line(head, i)) != NULL; i++) {
@@ -1844,10 +1853,11 @@ static void st_duplicate_title(st_doc *doc, st_head *head, st_line *tail, size_t
     }
     if (!first || first->chars > 80) return;
     if (second && st_same_visible(doc, first, second)) st_remove_range(doc, second->ls, second->le, R_DUPTITLE);
-    for (size_t t = nt; t-- > 0;) {
-        if (st_covered(doc, tail[t].cs, tail[t].ce, NULL)) continue;
-        if (tail[t].ls > first->ls && (!second || tail[t].ls != second->ls) && st_same_visible(doc, first, &tail[t]))
-            st_remove_range(doc, tail[t].ls, tail[t].le, R_DUPTITLE);
+    const st_line *t;
+    for (size_t r = 0; (t = st_tail_line(tail, r)) != NULL; r++) {
+        if (st_covered(doc, t->cs, t->ce, NULL)) continue;
+        if (t->ls > first->ls && (!second || t->ls != second->ls) && st_same_visible(doc, first, t))
+            st_remove_range(doc, t->ls, t->le, R_DUPTITLE);
         break;
     }
 }
@@ -1967,35 +1977,39 @@ static bool st_footer_anchor(const char *rule)
 
 /* site-footer: at the end of the document, short lines sandwiched between
  * lines of promotion are the site's footer. */
-static void st_footer(st_doc *doc, st_head *head, st_line *tail, size_t nt)
+static void st_footer(st_doc *doc, st_head *head, st_tail *tail)
 {
     const char *s = doc->src;
-    bool covered[32], anchor[32];
+    bool covered[ST_TAIL_LINES], anchor[ST_TAIL_LINES];
     /* the footer comes after the head of the document: its first 5 lines */
     size_t nh = st_head_line(head, 4) ? 5 : head->count;
     size_t head_end = nh ? head->line[nh - 1].le : 0;
-    size_t lo = nt;
-    while (lo > 0) {
-        const st_line *L = &tail[lo - 1];
+    /* the last lines up to the first that is not footer-like: tail lines
+     * [0, r) (counted from the end) */
+    size_t r = 0;
+    const st_line *L;
+    while ((L = st_tail_line(tail, r)) != NULL) {
         if (L->ls <= head_end) break;
         const char *rule;
         bool cov = st_covered(doc, L->cs, L->ce, &rule);
-        covered[lo - 1] = cov;
-        anchor[lo - 1] = cov && st_footer_anchor(rule);
+        covered[r] = cov;
+        anchor[r] = cov && st_footer_anchor(rule);
         if (!cov && (L->chars > 40 || st_marker_len(s + L->cs, L->ce - L->cs) || st_protected_line(s, L) ||
                      st_ends_with(s + L->cs, L->ce - L->cs, "。") || st_ends_with(s + L->cs, L->ce - L->cs, "；")))
             break;
-        lo--;
+        r++;
     }
-    size_t first = nt, last = nt;
-    for (size_t i = lo; i < nt; i++) {
-        if (!anchor[i]) continue;
-        if (first == nt) first = i;
-        last = i;
+    /* the first and the last anchor in document order; the lines between
+     * them that are still there are the footer */
+    size_t first = r, last = r;
+    for (size_t q = 0; q < r; q++) {
+        if (!anchor[q]) continue;
+        if (last == r) last = q;
+        first = q;
     }
-    if (first == nt) return;
-    for (size_t i = first + 1; i < last; i++)
-        if (!covered[i]) st_remove_range(doc, tail[i].ls, tail[i].le, R_FOOTER);
+    if (first == r) return;
+    for (size_t q = first; q-- > last + 1;)
+        if (!covered[q]) st_remove_range(doc, tail->line[q].ls, tail->line[q].le, R_FOOTER);
 }
 
 /* Drops censored words and redactions that lie inside removed text. */
@@ -2095,22 +2109,23 @@ int st_clean(st_doc *doc, const st_rules *rules, bool keep_noise)
         st_pinyin(doc, &sc);
         st_sort_merge(doc);
 
-        enum { TAIL = 20 };
-        st_line tail[TAIL];
+        st_tail tail; /* (like head) */
+        tail.doc = doc;
+        tail.count = 0;
+        tail.end = doc->src_len;
         st_head head; /* (its lines are filled as they are asked for) */
         head.doc = doc;
         head.count = head.pos = 0;
         head.done = false;
-        size_t nt = st_tail_lines(doc, tail, TAIL);
         /* a signature line is not a watermark, though it may look like one */
-        st_signature(doc, &head, tail, nt);
+        st_signature(doc, &head, &tail);
         st_watermarks(doc, &sc);
         st_watermarks_embedded(doc, &sc);
         st_sort_merge(doc);
-        st_duplicate_title(doc, &head, tail, nt);
+        st_duplicate_title(doc, &head, &tail);
         st_toc(doc, &head);
         st_sort_merge(doc);
-        st_footer(doc, &head, tail, nt);
+        st_footer(doc, &head, &tail);
         st_sort_merge(doc);
         st_filter_censored(doc);
     }
