@@ -1561,7 +1561,10 @@ static void st_run_rule(st_doc *doc, const st_noise_rule *nr, pcre2_match_data *
     const char *t = doc->src + base;
     size_t off = 0;
     while (off <= len) {
-        int rc = pcre2_match(nr->code, (PCRE2_SPTR)t, len, off, 0, md, NULL);
+        /* (with JIT code, its matcher without pcre2_match's checks: the
+         * subject and offset are good, and the pattern takes invalid UTF) */
+        int rc = nr->jit ? pcre2_jit_match(nr->code, (PCRE2_SPTR)t, len, off, 0, md, NULL)
+                         : pcre2_match(nr->code, (PCRE2_SPTR)t, len, off, 0, md, NULL);
         if (rc < 0) break; /* no match, or a limit: the rule stops here */
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
         size_t ms = ov[0], me = ov[1];

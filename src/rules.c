@@ -274,7 +274,7 @@ static int st_load_noise_rules(st_rules *r, const char *text, size_t len, const 
             return -1;
         }
         /* JIT when the library has it; the interpreter otherwise. */
-        (void)pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);
+        bool jit = pcre2_jit_compile(code, PCRE2_JIT_COMPLETE) == 0;
         st_noise_rule *nr = ST_PUSH(r->rules, r->rule_count, r->rule_cap);
         memset(nr, 0, sizeof *nr);
         nr->name = st_xstrndup(name->valuestring, strlen(name->valuestring));
@@ -283,6 +283,7 @@ static int st_load_noise_rules(st_rules *r, const char *text, size_t len, const 
         nr->scope = strcmp(scope->valuestring, "line") == 0 ? ST_SCOPE_LINE : ST_SCOPE_INLINE;
         nr->max_chars = maxc ? (size_t)maxc->valuedouble : ST_LINE_RULE_MAX_CHARS;
         nr->code = code;
+        nr->jit = jit;
         if (req) {
             size_t n = (size_t)cJSON_GetArraySize(req);
             nr->requires = calloc(n ? n : 1, sizeof *nr->requires);

@@ -25,6 +25,7 @@ struct st_noise_rule {
     char **requires;   /* tried only on lines holding one of these */
     size_t requires_count;
     pcre2_code *code;
+    bool jit;          /* code has JIT code: matched with pcre2_jit_match */
 };
 
 typedef struct st_dict_word {
