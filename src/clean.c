@@ -929,6 +929,7 @@ typedef struct st_wm_cand {
 typedef struct st_hit {
     uint32_t rule;
     size_t pos;
+    size_t line_start; /* of the line holding pos */
 } st_hit;
 
 /* A pinyin annotation; digit: its tone is a digit (dui4), not a mark. */
@@ -1207,6 +1208,7 @@ static void st_trigger(st_scan *sc, const st_rules *r, const char *s, size_t n, 
         st_hit *h = ST_PUSH(sc->hits, sc->hit_count, sc->hit_cap);
         h->rule = l->rule;
         h->pos = i;
+        h->line_start = ls;
     }
 }
 
@@ -1379,7 +1381,9 @@ static __attribute__((noinline)) size_t st_scan_run3(st_scanner *z, const uint8_
         {{0xFFFF, 0, 0, 0xFFFF}, {0, 0xFFFF, 0, 0, 0xFFFF}},
         {{0xFFFF, 0, 0, 0xFFFF, 0, 0, 0xFFFF}, {0, 0xFFFF, 0, 0, 0xFFFF}},
     };
-    while (i + 19 <= n) { /* the last load reads u[i + 3, i + 19) */
+    /* (called with i + 19 <= n) */
+    const size_t last = n - 19;
+    while (i <= last) { /* the last load reads u[i + 3, i + 19) */
         __m128i b0 = _mm_loadu_si128((const __m128i *)(u + i));
         __m128i lead = _mm_cmpeq_epi8(_mm_and_si128(b0, _mm_set1_epi8((char)0xF0)), _mm_set1_epi8((char)0xE0));
         unsigned leads = (unsigned)_mm_movemask_epi8(lead) & 0x9249; /* 3-byte leads at 0, 3, … 15 */
@@ -1618,8 +1622,7 @@ static void st_apply_patterns(st_doc *doc, const st_rules *r, st_scan *sc)
                 continue;
             }
             for (size_t h = first[k]; h < first[k + 1]; h++) {
-                size_t ls, le;
-                st_line_at(doc, byrule[h].pos, &ls, &le);
+                size_t ls = byrule[h].line_start, le = st_pline_end(s, n, byrule[h].pos);
                 /* a line rule cannot remove a long line: do not even look */
                 if (scope == ST_SCOPE_LINE &&
                     (le - ls > 4 * nr->max_chars + 64 || st_utf8_count(s + ls, le - ls) > nr->max_chars + 16))
