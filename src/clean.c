@@ -2021,12 +2021,14 @@ static void st_footer(st_doc *doc, st_head *head, st_tail *tail)
 /* Drops censored words and redactions that lie inside removed text. */
 static void st_filter_censored(st_doc *doc)
 {
-    size_t o = 0, k = 0;
-    for (size_t i = 0; i < doc->censored_count; i++) {
-        st_censor_span c = doc->censored[i];
-        while (k < doc->removed_count && doc->removed[k].end <= c.start) k++;
-        if (k < doc->removed_count && doc->removed[k].start < c.end) continue;
-        doc->censored[o++] = c;
+    st_censor_span *cs = doc->censored;
+    const st_removed_span *rm = doc->removed;
+    size_t o = 0, k = 0, count = doc->censored_count, removed = doc->removed_count;
+    for (size_t i = 0; i < count; i++) {
+        while (k < removed && rm[k].end <= cs[i].start) k++;
+        if (k < removed && rm[k].start < cs[i].end) continue;
+        if (o != i) cs[o] = cs[i];
+        o++;
     }
     doc->censored_count = o;
 }
