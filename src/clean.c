@@ -241,7 +241,8 @@ static inline bool st_same_bytes(const char *a, const char *b, size_t n)
 }
 
 /* A word of the lists below, with its length (a list ends with {NULL, 0}):
- * most words are ruled out by one byte, before they are compared. */
+ * most words are ruled out by one byte, before they are compared (the
+ * last: in Chinese text the first is a lead byte shared by many). */
 typedef struct st_word {
     const char *s;
     size_t len;
@@ -252,7 +253,7 @@ static bool st_contains_any(const char *s, size_t n, const st_word *w)
 {
     for (; w->s; w++)
         for (size_t i = 0; i + w->len <= n; i++)
-            if (s[i] == w->s[0] && st_same_bytes(s + i, w->s, w->len)) return true;
+            if (s[i + w->len - 1] == w->s[w->len - 1] && st_same_bytes(s + i, w->s, w->len)) return true;
     return false;
 }
 
@@ -266,7 +267,7 @@ static bool st_ends_with_any(const char *s, size_t n, const st_word *w)
 static bool st_starts_with_any(const char *s, size_t n, const st_word *w)
 {
     for (; w->s; w++)
-        if (w->len <= n && s[0] == w->s[0] && st_same_bytes(s, w->s, w->len)) return true;
+        if (w->len <= n && s[w->len - 1] == w->s[w->len - 1] && st_same_bytes(s, w->s, w->len)) return true;
     return false;
 }
 
@@ -995,15 +996,26 @@ static const char st_wm_net_before[] = "文稿材料库范秘站作章家吧铺�
 
 static inline bool st_wm_credit_end(const char *p, size_t n);
 
-/* st_contains_any(p, n, st_wm_site_any) in one pass: only a byte that starts
- * one of those words is looked at further (keep in step: w W . and the lead
- * bytes E5 … E8 of 公写 文材 稿 范). */
+/* The first two bytes of the site words, a bit per pair (built once): a
+ * place where none starts is passed over at once. */
+static uint8_t st_site_pairs[8192];
+static pthread_once_t st_site_pairs_once = PTHREAD_ONCE_INIT;
+
+static void st_build_site_pairs(void)
+{
+    for (const st_word *w = st_wm_site_any; w->s; w++) {
+        uint32_t pair = (uint32_t)(unsigned char)w->s[0] << 8 | (unsigned char)w->s[1]; /* words have 2+ bytes */
+        st_site_pairs[pair >> 3] |= (uint8_t)(1u << (pair & 7));
+    }
+}
+
+/* st_contains_any(p, n, st_wm_site_any) in one pass. */
 static bool st_has_site_word(const char *p, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)p[i];
-        if (c != 'w' && c != 'W' && c != '.' && (unsigned char)(c - 0xE5) > 0xE8 - 0xE5) continue;
-        if (st_starts_with_any(p + i, n - i, st_wm_site_any)) return true;
+    pthread_once(&st_site_pairs_once, st_build_site_pairs);
+    for (size_t i = 0; i + 1 < n; i++) {
+        uint32_t pair = (uint32_t)(unsigned char)p[i] << 8 | (unsigned char)p[i + 1];
+        if (st_bit(st_site_pairs, pair) && st_starts_with_any(p + i, n - i, st_wm_site_any)) return true;
     }
     return false;
 }
