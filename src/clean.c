@@ -506,6 +506,14 @@ static size_t st_pline_end(const char *s, size_t n, size_t pos)
     return p ? (size_t)(p - s) : n;
 }
 
+/* Counts a line of c characters; *best stays the first of the most common
+ * lengths from 15 to 200 (a count only grows by one). */
+static inline void st_hist_add(size_t *hist, size_t c, size_t *best)
+{
+    hist[c]++;
+    if (c >= 15 && (hist[c] > hist[*best] || (hist[c] == hist[*best] && c < *best))) *best = c;
+}
+
 /* The most common line length (at least 15 characters) of the first 64 KB,
  * when at least 5 and 30% of the lines have it, is the width of a
  * hard-wrapped copy. A flattened copy has one to three lines of which one
@@ -529,7 +537,7 @@ static void st_layout_detect(const char *s, size_t n, const st_doc *tab, st_layo
         L->mode = ST_LAYOUT_FLAT;
         return;
     }
-    size_t lim = n < 65536 ? n : 65536, hist[201] = {0}, lines = 0;
+    size_t lim = n < 65536 ? n : 65536, hist[201] = {0}, lines = 0, best = 15;
     pos = 0;
     if (tab) {
         /* whole lines of the line table of s (tab): their characters are
@@ -544,7 +552,7 @@ static void st_layout_detect(const char *s, size_t n, const st_doc *tab, st_layo
                 if (a > pos) c -= st_utf8_count(s + pos, a - pos);
                 if (le > b) c -= st_utf8_count(s + b, le - b);
                 if (b - a > 800) c = 201;
-                if (c <= 200) hist[c]++;
+                if (c <= 200) st_hist_add(hist, c, &best);
                 lines++;
             }
             pos = le + 1;
@@ -556,14 +564,11 @@ static void st_layout_detect(const char *s, size_t n, const st_doc *tab, st_layo
         if (b > a) {
             size_t c = st_utf8_count(s + a, b - a);
             if (b - a > 800) c = 201;
-            if (c <= 200) hist[c]++;
+            if (c <= 200) st_hist_add(hist, c, &best);
             lines++;
         }
         pos = le + 1;
     }
-    size_t best = 15;
-    for (size_t c = 16; c <= 200; c++)
-        if (hist[c] > hist[best]) best = c;
     if (hist[best] >= 5 && hist[best] * 10 >= lines * 3) {
         L->mode = ST_LAYOUT_WRAPPED;
         L->width = best;
