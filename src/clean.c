@@ -278,7 +278,7 @@ static inline size_t st_blank_len(const char *s, size_t avail)
 }
 
 /* Byte length of the white space character (st_blank_len) that ends at
- * s[b - 1], a < b the start of the text, or 0. Decided on the last bytes
+ * s[b - 1] (a < b: the start of the text), or 0. Decided on the last bytes
  * (valid UTF-8): a character whose last byte is not ASCII is a blank only
  * when it is C2 A0 or a 3-byte one (lead E2, E3 or EF) that st_space_len
  * takes. */
@@ -969,8 +969,8 @@ typedef struct st_scan {
 static const st_word st_wm_credit[] = {
     ST_W("整理"), ST_W("原创"), ST_W("出品"), ST_W("首发"), ST_W("独家"), ST_W("编辑"), {NULL, 0}};
 static const st_word st_wm_site_any[] = {
-    ST_W("范文网"), ST_W("公文网"), ST_W("文秘网"), ST_W("材料网"), ST_W("写作网"), ST_W("文库"), ST_W("稿子铺"), ST_W("www"),
-    ST_W("WWW"), ST_W(".com"), ST_W(".cn"), ST_W(".net"), {NULL, 0}};
+    ST_W("范文网"), ST_W("公文网"), ST_W("文秘网"), ST_W("材料网"), ST_W("写作网"), ST_W("文库"), ST_W("稿子铺"),
+    ST_W("www"), ST_W("WWW"), ST_W(".com"), ST_W(".cn"), ST_W(".net"), {NULL, 0}};
 /* Does p[0, n) hold a word of speech that a site name does not contain
  * (的 了 把 被 们 和 与 对 将 要 在 是 不 从 向 为)? Each is one 3-byte
  * character, so one pass over the bytes tells. */
@@ -990,12 +990,13 @@ static bool st_has_speech_word(const char *p, size_t n)
 }
 /* what comes before 整理 etc. in a speech: 认真整理, 意见整理 */
 static const st_word st_wm_not_name[] = {
-    ST_W("认真"), ST_W("及时"), ST_W("全面"), ST_W("系统"), ST_W("统一"), ST_W("集中"), ST_W("分类"), ST_W("汇总"), ST_W("收集"),
-    ST_W("梳理"), ST_W("归纳"), ST_W("加以"), ST_W("进行"), ST_W("做好"), ST_W("抓好"), ST_W("仔细"), ST_W("重新"), ST_W("逐一"),
-    ST_W("逐条"), ST_W("深入"), ST_W("细致"), ST_W("专人"), ST_W("规范"), ST_W("资料"), ST_W("材料"), ST_W("问题"), ST_W("意见"),
-    ST_W("档案"), ST_W("台账"), ST_W("清单"), ST_W("信息"), ST_W("数据"), ST_W("文件"), ST_W("建议"), ST_W("成果"), ST_W("经验"),
-    ST_W("笔记"), ST_W("内容"), ST_W("情况"), ST_W("会议"), ST_W("记录"), ST_W("整改"), ST_W("排查"), ST_W("查摆"), ST_W("自查"),
-    ST_W("初步"), ST_W("进一步"), ST_W("再"), ST_W("已"), ST_W("均"), ST_W("并"), ST_W("后"), ST_W("经"), {NULL, 0}};
+    ST_W("认真"), ST_W("及时"), ST_W("全面"), ST_W("系统"), ST_W("统一"), ST_W("集中"), ST_W("分类"), ST_W("汇总"),
+    ST_W("收集"), ST_W("梳理"), ST_W("归纳"), ST_W("加以"), ST_W("进行"), ST_W("做好"), ST_W("抓好"), ST_W("仔细"),
+    ST_W("重新"), ST_W("逐一"), ST_W("逐条"), ST_W("深入"), ST_W("细致"), ST_W("专人"), ST_W("规范"), ST_W("资料"),
+    ST_W("材料"), ST_W("问题"), ST_W("意见"), ST_W("档案"), ST_W("台账"), ST_W("清单"), ST_W("信息"), ST_W("数据"),
+    ST_W("文件"), ST_W("建议"), ST_W("成果"), ST_W("经验"), ST_W("笔记"), ST_W("内容"), ST_W("情况"), ST_W("会议"),
+    ST_W("记录"), ST_W("整改"), ST_W("排查"), ST_W("查摆"), ST_W("自查"), ST_W("初步"), ST_W("进一步"), ST_W("再"),
+    ST_W("已"), ST_W("均"), ST_W("并"), ST_W("后"), ST_W("经"), {NULL, 0}};
 /* 网 ends a site name after these (范文网, 文库网, 稿子网) but not in 互联网 电网 一张网 */
 static const char st_wm_net_before[] = "文稿材料库范秘站作章家吧铺屋阁苑堂汇集宝典";
 
@@ -1763,8 +1764,8 @@ static void st_watermarks_embedded(st_doc *doc, st_scan *sc)
     if (n < 3) return;
     st_merge_sort(sc->anchors, n, sizeof *sc->anchors, st_cmp_anchor_v, s);
     static const st_word site_chars[] = {
-        ST_W("网"), ST_W("铺"), ST_W("库"), ST_W("站"), ST_W("吧"), ST_W("稿"), ST_W("范文"), ST_W("公文"), ST_W("文秘"),
-        {NULL, 0}};
+        ST_W("网"), ST_W("铺"), ST_W("库"), ST_W("站"), ST_W("吧"), ST_W("稿"), ST_W("范文"), ST_W("公文"),
+        ST_W("文秘"), {NULL, 0}};
     size_t i = 0;
     while (i < n) {
         const st_anchor *g = &sc->anchors[i];
@@ -1805,22 +1806,24 @@ static void st_watermarks_embedded(st_doc *doc, st_scan *sc)
 }
 
 static const st_word st_title_words[] = {
-    ST_W("发言"), ST_W("材料"), ST_W("检查"), ST_W("讲话"), ST_W("报告"), ST_W("提纲"), ST_W("剖析"), ST_W("对照"), ST_W("研讨"),
-    ST_W("心得"), ST_W("体会"), ST_W("汇报"), ST_W("总结"), ST_W("述职"), ST_W("检视"), ST_W("查摆"), ST_W("生活会"), ST_W("稿"),
-    ST_W("發言"), ST_W("檢查"), ST_W("講話"), ST_W("報告"), ST_W("對照"), ST_W("體會"), ST_W("彙報"), ST_W("匯報"), ST_W("總結"),
-    ST_W("述職"), ST_W("檢視"), ST_W("生活會"), {NULL, 0}};
+    ST_W("发言"), ST_W("材料"), ST_W("检查"), ST_W("讲话"), ST_W("报告"), ST_W("提纲"), ST_W("剖析"), ST_W("对照"),
+    ST_W("研讨"), ST_W("心得"), ST_W("体会"), ST_W("汇报"), ST_W("总结"), ST_W("述职"), ST_W("检视"), ST_W("查摆"),
+    ST_W("生活会"), ST_W("稿"), ST_W("發言"), ST_W("檢查"), ST_W("講話"), ST_W("報告"), ST_W("對照"), ST_W("體會"),
+    ST_W("彙報"), ST_W("匯報"), ST_W("總結"), ST_W("述職"), ST_W("檢視"), ST_W("生活會"), {NULL, 0}};
 
 static const st_word st_signoff_start[] = {
-    ST_W("发言人"), ST_W("汇报人"), ST_W("报告人"), ST_W("单位"), ST_W("姓名"), ST_W("日期"), ST_W("时间"), ST_W("落款"), {NULL, 0}};
+    ST_W("发言人"), ST_W("汇报人"), ST_W("报告人"), ST_W("单位"), ST_W("姓名"), ST_W("日期"), ST_W("时间"),
+    ST_W("落款"), {NULL, 0}};
 /* an organisation or a person signing: 中共XX县委办公室, XX局党组, 张三同志 */
 static const st_word st_signoff_end[] = {
-    ST_W("党支部"), ST_W("党委"), ST_W("党组"), ST_W("党总支"), ST_W("委员会"), ST_W("常委会"), ST_W("领导班子"), ST_W("班子"),
-    ST_W("办公室"), ST_W("同志"), ST_W("支部"), ST_W("纪委"), ST_W("监委"), ST_W("政府"), ST_W("人大"), ST_W("政协"), ST_W("机关"),
-    ST_W("中心"), ST_W("公司"), ST_W("集团"), ST_W("学校"), ST_W("大学"), ST_W("医院"), ST_W("街道"), ST_W("社区"), ST_W("局"),
-    ST_W("厅"), ST_W("委"), ST_W("办"), ST_W("院"), ST_W("所"), ST_W("部"), ST_W("处"), ST_W("科"), ST_W("室"), ST_W("站"),
-    ST_W("县"), ST_W("市"), ST_W("区"), ST_W("镇"), ST_W("乡"), ST_W("村"), ST_W("队"), ST_W("组"), ST_W("黨支部"), ST_W("黨委"),
-    ST_W("黨組"), ST_W("委員會"), ST_W("領導班子"), ST_W("辦公室"), ST_W("機關"), ST_W("學校"), ST_W("醫院"), ST_W("縣"), ST_W("鎮"),
-    ST_W("隊"), ST_W("辦"), {NULL, 0}};
+    ST_W("党支部"), ST_W("党委"), ST_W("党组"), ST_W("党总支"), ST_W("委员会"), ST_W("常委会"), ST_W("领导班子"),
+    ST_W("班子"), ST_W("办公室"), ST_W("同志"), ST_W("支部"), ST_W("纪委"), ST_W("监委"), ST_W("政府"), ST_W("人大"),
+    ST_W("政协"), ST_W("机关"), ST_W("中心"), ST_W("公司"), ST_W("集团"), ST_W("学校"), ST_W("大学"), ST_W("医院"),
+    ST_W("街道"), ST_W("社区"), ST_W("局"), ST_W("厅"), ST_W("委"), ST_W("办"), ST_W("院"), ST_W("所"), ST_W("部"),
+    ST_W("处"), ST_W("科"), ST_W("室"), ST_W("站"), ST_W("县"), ST_W("市"), ST_W("区"), ST_W("镇"), ST_W("乡"),
+    ST_W("村"), ST_W("队"), ST_W("组"), ST_W("黨支部"), ST_W("黨委"), ST_W("黨組"), ST_W("委員會"), ST_W("領導班子"),
+    ST_W("辦公室"), ST_W("機關"), ST_W("學校"), ST_W("醫院"), ST_W("縣"), ST_W("鎮"), ST_W("隊"), ST_W("辦"),
+    {NULL, 0}};
 
 /* site-signature: a short line without sentence punctuation that is both
  * among the first 5 and the last 15 non-empty lines. */
