@@ -281,7 +281,6 @@ st_place st_place_of_src_hint(const st_doc *doc, st_place_hint *h, size_t start,
                                                          : st_char_of(doc, end);
     h->line = le;
     h->off = end;
-    h->chars = p.end;
     return p;
 }
 

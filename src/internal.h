@@ -180,7 +180,7 @@ st_place st_place_of_clean(const st_doc *doc, size_t start, size_t end);
  * than from the start (render.c asks for places in mostly increasing order).
  * Zero-initialise; the results are the same as without. */
 typedef struct st_place_hint {
-    size_t line, off, chars; /* line and characters before src byte off */
+    size_t line, off; /* the line of src byte off */
     size_t map;              /* a map segment at or before the last clean end */
 } st_place_hint;
 st_place st_place_of_src_hint(const st_doc *doc, st_place_hint *h, size_t start, size_t end);
@@ -348,30 +348,5 @@ static inline bool st_is_han(uint32_t c)
  * 00-7F, C0-C2, E0, E2, E3, EF or F0). 0: decode it. The length is the one
  * st_utf8_next gives (1 for a stray byte, which decodes to U+FFFD). */
 extern const unsigned char st_plain_len[256];
-
-/* First offset in s[i..end) that does not start a plain character: scanners
- * step over runs of Han text without decoding them. */
-static inline size_t st_skip_plain(const char *s, size_t i, size_t end)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    /* four characters of at most 4 bytes fit: no bound check for each */
-    while (end - i >= 16) {
-        size_t k = st_plain_len[u[i]];
-        if (!k) return i;
-        i += k;
-        if (!(k = st_plain_len[u[i]])) return i;
-        i += k;
-        if (!(k = st_plain_len[u[i]])) return i;
-        i += k;
-        if (!(k = st_plain_len[u[i]])) return i;
-        i += k;
-    }
-    while (i < end) {
-        size_t k = st_plain_len[u[i]];
-        if (k == 0 || k > end - i) break;
-        i += k;
-    }
-    return i;
-}
 
 #endif
