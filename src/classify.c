@@ -3,11 +3,13 @@
  * Chinese phrases are head-final, so the head clause decides: the last clause
  * of the heading, and in it the keyword that ends last (问题产生的原因分析 is
  * causes: 原因 ends after 问题), which must end the clause but for a generic
- * tail word (方面, 情况, 说明 …). A heading whose head names no kind is
- * "other": 对照党章党规找差距，就要坚持领导带头学 (the last clause has none),
- * 在检视问题上动真格 (问题 is not the head). Traditional-script headings are matched after an ICU
- * Traditional->Simplified transform; the common traditional forms are also
- * listed so that matching does not depend on ICU's transliterator. */
+ * tail word (方面, 情况, 说明 …); a last clause that only announces a list
+ * (主要表现在以下方面) hands over to the clause before it. A heading whose
+ * head names no kind is "other": 对照党章党规找差距，就要坚持领导带头学 (the
+ * last clause has none), 在检视问题上动真格 (问题 is not the head).
+ * Traditional-script headings are matched after an ICU Traditional->Simplified
+ * transform; the common traditional forms are also listed so that matching
+ * does not depend on ICU's transliterator. */
 #include "internal.h"
 
 #include <pthread.h>
@@ -124,7 +126,8 @@ static st_kind kind_of_clause(const char *s, size_t len, bool at_end)
     if (at_end && best != ST_KIND_OTHER) {
         /* the keyword must close the clause, but for a generic tail word */
         static const char *const tails[] = {"", "方面", "情况", "情況", "等", "部分", "说明", "說明",
-                                            "清单", "清單", "分析", "汇报", "匯報", "报告", "報告", "等方面"};
+                                            "清单", "清單", "分析", "汇报", "匯報", "报告", "報告", "等方面",
+                                            "报告情况", "報告情況", "填报情况", "填報情況"};
         bool ok = false;
         for (size_t t = 0; t < sizeof tails / sizeof *tails; t++)
             if (len - best_end == strlen(tails[t]) && memcmp(s + best_end, tails[t], len - best_end) == 0) ok = true;
@@ -133,25 +136,40 @@ static st_kind kind_of_clause(const char *s, size_t len, bool at_end)
     return best;
 }
 
+/* A clause that only announces what follows (主要表现在以下方面, 主要有以下几点,
+ * 具体如下): the clause before it names the part. */
+static bool lead_in_clause(const char *s, size_t len)
+{
+    static const char *const words[] = {"以下", "如下", "几个方面", "几方面", "幾個方面", "下列"};
+    for (size_t w = 0; w < sizeof words / sizeof *words; w++)
+        if (contains_bytes(s, len, words[w], strlen(words[w]))) return true;
+    return false;
+}
+
 st_kind st_kind_of_heading(st_doc *doc, const char *s, size_t len, bool keyword_at_end)
 {
     if (doc->traditional) s = st_to_simplified(doc, s, len, &len);
-    /* drop trailing punctuation and spaces, then take the last clause */
     size_t end = len;
-    while (end > 0) {
-        size_t n;
-        uint32_t c = st_utf8_prev(s, end, &n);
-        if (!clause_separator(c) && !st_is_space(c)) break;
-        end -= n;
+    for (int clause = 0; clause < 3; clause++) {
+        /* drop trailing punctuation and spaces, then take the last clause */
+        while (end > 0) {
+            size_t n;
+            uint32_t c = st_utf8_prev(s, end, &n);
+            if (!clause_separator(c) && !st_is_space(c)) break;
+            end -= n;
+        }
+        size_t start = end;
+        while (start > 0) {
+            size_t n;
+            uint32_t c = st_utf8_prev(s, start, &n);
+            if (clause_separator(c)) break;
+            start -= n;
+        }
+        st_kind kind = kind_of_clause(s + start, end - start, keyword_at_end);
+        if (kind != ST_KIND_OTHER || start == 0 || !lead_in_clause(s + start, end - start)) return kind;
+        end = start;
     }
-    size_t start = end;
-    while (start > 0) {
-        size_t n;
-        uint32_t c = st_utf8_prev(s, start, &n);
-        if (clause_separator(c)) break;
-        start -= n;
-    }
-    return kind_of_clause(s + start, end - start, keyword_at_end);
+    return ST_KIND_OTHER;
 }
 
 static void classify_node(st_doc *doc, st_node *n)
