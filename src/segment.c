@@ -286,6 +286,36 @@ static bool starts_with_marker(const st_doc *doc, const line_info *l)
     return st_marker_at(doc->src + l->start, l->end - l->start, &s, &o) != 0;
 }
 
+/* Does the line hold a punctuation mark that a title line would not
+ * (sentence ends, commas, colons, semicolons, dashes)? */
+static bool has_clause_punctuation(const st_doc *doc, const line_info *l)
+{
+    const char *s = doc->src + l->start;
+    size_t len = l->end - l->start;
+    for (size_t i = 0; i < len;) {
+        size_t n;
+        uint32_t c = st_utf8_next(s + i, len - i, &n);
+        if (st_is_sentence_end(c) || c == 0xFF0C || c == ',' || c == 0xFF1A || c == ':' || c == 0xFF1B ||
+            c == ';' || c == 0x3001 || c == 0x2014 || c == 0x2026)
+            return true;
+        i += n;
+    }
+    return false;
+}
+
+/* A title set on two lines (市委常委班子2022年度民主生活会 / 对照检查材料):
+ * two short lines without punctuation, the first not ending like a title and
+ * the second ending so (材料, 发言, 提纲 …) and not a marker line. A line that
+ * follows a finished title (a subtitle ——在…上的发言, a date) stays apart. */
+static bool title_goes_on(const st_doc *doc, const line_info *first, const line_info *second)
+{
+    enum { TITLE_LINE_MAX = 30 };
+    return first->raw_chars <= TITLE_LINE_MAX && second->raw_chars <= TITLE_LINE_MAX &&
+           ends_like_title(second) && !ends_like_title(first) && !ends_sentence(first) &&
+           !starts_with_marker(doc, first) && !starts_with_marker(doc, second) &&
+           !has_clause_punctuation(doc, first) && !has_clause_punctuation(doc, second);
+}
+
 /* Does the longest line hold several heading markers (一、 二、 （一） …)? Then
  * it is a whole speech flattened onto one line rather than a long paragraph. */
 static bool holds_many_headings(const st_doc *doc, const line_info *lines, size_t count, size_t longest)
@@ -421,6 +451,8 @@ int st_segment(st_doc *doc)
         if (wrap && prev && prev->raw_chars + 3 >= wrap && !starts_with_marker(doc, l))
             join = !ends_sentence(prev) &&
                    !(prev == first_line && prev->raw_chars < wrap && ends_like_title(prev));
+        if (prev == first_line && !join && l != first_line && prev->kept && l->kept && title_goes_on(doc, prev, l))
+            join = true;
         if (prev && !join) end_paragraph(doc, &para_start);
         if (flattened && l->chars > 80) emit_flattened_line(&b, l, &para_start);
         else emit_range(&b, l->start, l->end);
