@@ -244,7 +244,7 @@ size_t st_marker_at(const char *s, size_t len, st_style *style, int *ordinal)
         return i + m;
     }
 
-    /* 第一， 第二、 第三： */
+    /* 第一， 第二、 第三： and 第一部分 */
     if (c == 0x7B2C) {
         i = n;
         size_t k = cn_numeral(s + i, len - i, &v);
@@ -255,6 +255,19 @@ size_t st_marker_at(const char *s, size_t len, st_style *style, int *ordinal)
             *style = ST_STYLE_DI;
             *ordinal = v;
             return i + m;
+        }
+        if (len - i >= 6 && memcmp(s + i, "部分", 6) == 0) {
+            i += 6;
+            p = peek(s, len, i, &m);
+            /* its own punctuation belongs to it; a word after it (第一部分是…,
+             * 第一部分的…) makes it part of a sentence */
+            if (p == 0xFF0C || p == 0x3001 || p == 0xFF1A || p == ',' || p == ':' || p == 0xFF0E) i += m;
+            else if (p == 0x662F || p == 0x7684 || p == 0x4E3A || p == 0x4E2D || p == 0x5185 || p == 0x5305 ||
+                     p == 0x4E3B || p == 0x5171 || p == 0x5C31 || p == 0x5C06 || p == 0x4ECE)
+                return 0; /* 是 的 为 中 内 包 主 共 就 将 从 */
+            *style = ST_STYLE_DI_PART;
+            *ordinal = v;
+            return i;
         }
         return 0;
     }
@@ -522,6 +535,7 @@ static void lex_paragraph(st_doc *doc, unsigned pi, const lex_stops *stops)
             int ord;
             size_t mlen = st_marker_at(t + i, end - i, &style, &ord);
             if (glued && style != ST_STYLE_CN_PAREN && style != ST_STYLE_NUM_PAREN) mlen = 0;
+            if (style == ST_STYLE_DI_PART && !first) mlen = 0; /* 第一部分 heads a line */
             if (mlen && (!after_comma || st_style_is_lead(style))) {
                 st_lexeme *lx = ST_PUSH(doc->lex, doc->lex_count, doc->lex_cap);
                 lx->start = i;
