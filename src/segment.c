@@ -350,6 +350,45 @@ static bool holds_many_headings(const st_doc *doc, const line_info *lines, size_
     return false;
 }
 
+/* A flattened speech whose title runs straight into the preamble
+ * (…对照检查材料按照要求，…): the end of the title, after the last word that
+ * ends a speech title (材料 提纲 发言 讲话 …) in the first clause, or 0.
+ * 报告/检查/汇报 are left out: 现将对照检查情况报告如下 is a preamble. */
+static size_t flattened_title_end(const st_doc *doc, const line_info *l)
+{
+    static const uint32_t ends[][2] = {
+        {0x6750, 0x6599}, /* 材料 */ {0x53D1, 0x8A00}, /* 发言 */ {0x767C, 0x8A00}, /* 發言 */
+        {0x63D0, 0x7EB2}, /* 提纲 */ {0x63D0, 0x7DB1}, /* 提綱 */ {0x8BB2, 0x8BDD}, /* 讲话 */
+        {0x8B1B, 0x8A71}, /* 講話 */ {0x8A00, 0x7A3F}, /* 言稿 */ {0x8BDD, 0x7A3F}, /* 话稿 */
+    };
+    /* what follows a title word that is not a title's end: 材料的, 发言如下, 发言中 */
+    static const uint32_t not_after[] = {0x5982, 0x7684, 0x4E2D, 0x65F6, 0x4E0A, 0x548C, 0x53CA, 0x4E0E, 0x5DF2, 0x8981};
+    /* a first clause that announces the report (现将…材料报告如下): words
+     * of a preamble before the title word, or 如下 anywhere */
+    static const uint32_t report_lead[][2] = {{0x73B0, 0x5C06}, /* 现将 */ {0x6309, 0x7167}, /* 按照 */
+                                              {0x6839, 0x636E}, /* 根据 */};
+    const char *s = doc->src;
+    size_t split = 0, chars = 0;
+    uint32_t prev = 0;
+    for (size_t i = l->start; i < l->end && chars < 60;) {
+        size_t n;
+        uint32_t c = st_utf8_next(s + i, l->end - i, &n);
+        if (st_is_space(c) || st_is_sentence_end(c) || c == 0xFF0C || c == ',' || c == 0x3001) break;
+        if (prev == 0x5982 && c == 0x4E0B) return 0; /* 如下 */
+        for (size_t k = 0; k < sizeof report_lead / sizeof *report_lead && !split; k++)
+            if (prev == report_lead[k][0] && c == report_lead[k][1]) return 0;
+        if (split == i)
+            for (size_t k = 0; k < sizeof not_after / sizeof *not_after; k++)
+                if (c == not_after[k]) split = 0;
+        i += n;
+        chars++;
+        for (size_t k = 0; k < sizeof ends / sizeof *ends && chars >= 6; k++)
+            if (prev == ends[k][0] && c == ends[k][1]) split = i;
+        prev = c;
+    }
+    return split < l->end ? split : 0;
+}
+
 /* A flattened speech: the whole text on a line or two. Its paragraph breaks
  * survive as runs of spaces; split there. */
 static void emit_flattened_line(builder *b, const line_info *l, size_t *para_start)
@@ -454,7 +493,14 @@ int st_segment(st_doc *doc)
         if (prev == first_line && !join && l != first_line && prev->kept && l->kept && title_goes_on(doc, prev, l))
             join = true;
         if (prev && !join) end_paragraph(doc, &para_start);
-        if (flattened && l->chars > 80) emit_flattened_line(&b, l, &para_start);
+        size_t title_end;
+        if (flattened && l->chars > 80 && l == first_line && (title_end = flattened_title_end(doc, l)) != 0) {
+            emit_range(&b, l->start, title_end);
+            end_paragraph(doc, &para_start);
+            line_info rest = *l;
+            rest.start = title_end;
+            emit_flattened_line(&b, &rest, &para_start);
+        } else if (flattened && l->chars > 80) emit_flattened_line(&b, l, &para_start);
         else emit_range(&b, l->start, l->end);
         prev = l;
     }
