@@ -211,6 +211,35 @@ static bool may_start_marker(uint32_t c)
            (c >= 0x3251 && c <= 0x325F) || (c >= 0x32B1 && c <= 0x32BF);
 }
 
+/* 1.1 2.3: a section number of two parts, s[0..at) being "1." (first = 1).
+ * 1.5倍, 3.5亿元, 2.3万名 are amounts: a unit after the number, a third
+ * part, or parts too large for a section number. */
+static size_t decimal_marker(const char *s, size_t len, size_t at, int first, st_style *style, int *ordinal)
+{
+    int v;
+    size_t k = arabic_numeral(s + at, len - at, &v), m;
+    if (!k || first > 30 || v > 50) return 0;
+    size_t i = at + k;
+    uint32_t c = peek(s, len, i, &m);
+    if (c == '.' || c == 0xFF0E || c == 0x3001) { /* 1.1、 1.1. — but 1.1.1 is a third part */
+        size_t m2;
+        if (ascii_or_wide_digit(peek(s, len, i + m, &m2)) >= 0) return 0;
+        i += m;
+        c = peek(s, len, i, &m);
+    }
+    static const uint32_t units[] = {0x500D, 0x4EBF, 0x4E07, 0x5143, 0x4E2A, 0x7C73, 0x5343, 0x5428, 0x6B21, 0x4EBA,
+                                     0x540D, 0x5206, 0x5C81, 0x5929, 0x5E74, 0x6708, 0x65E5, 0x7EA7, 0x9879, 0x4EF6,
+                                     0x5BB6, 0x6237, 0x4EA9, 0x516C, 0x5E73, 0x65A4, 0x5C0F, 0x79D2, 0x5468, 0x500B,
+                                     0x842C, 0x5104, 0x25, 0xFF05, 0x2030};
+    /* 倍亿万元个米千吨次人 名分岁天年月日级项件 家户亩公平斤小秒周個 萬億 % ％ ‰ */
+    for (size_t u = 0; u < sizeof units / sizeof *units; u++)
+        if (c == units[u]) return 0;
+    if (c < 0x80 && c != ' ' && c != '\t' && c != 0 && !(c >= 'A' && c <= 'Z') && !(c >= 'a' && c <= 'z')) return 0;
+    *style = ST_STYLE_NUM_DECIMAL;
+    *ordinal = v;
+    return i;
+}
+
 size_t st_marker_at(const char *s, size_t len, st_style *style, int *ordinal)
 {
     size_t n, m, i;
@@ -307,7 +336,7 @@ size_t st_marker_at(const char *s, size_t len, st_style *style, int *ordinal)
         size_t m2;
         uint32_t after = peek(s, len, k + m, &m2);
         if (p == '.' || p == 0xFF0E) {
-            if (ascii_or_wide_digit(after) >= 0) return 0; /* 1.5倍 */
+            if (ascii_or_wide_digit(after) >= 0) return decimal_marker(s, len, k + m, v, style, ordinal);
             *style = ST_STYLE_NUM_DOT; *ordinal = v; return k + m;
         }
         if (p == 0x3001) {
@@ -535,7 +564,8 @@ static void lex_paragraph(st_doc *doc, unsigned pi, const lex_stops *stops)
             int ord;
             size_t mlen = st_marker_at(t + i, end - i, &style, &ord);
             if (glued && style != ST_STYLE_CN_PAREN && style != ST_STYLE_NUM_PAREN) mlen = 0;
-            if (style == ST_STYLE_DI_PART && !first) mlen = 0; /* 第一部分 heads a line */
+            /* 第一部分 and 1.1 head a line */
+            if ((style == ST_STYLE_DI_PART || style == ST_STYLE_NUM_DECIMAL) && !first) mlen = 0;
             if (mlen && (!after_comma || st_style_is_lead(style))) {
                 st_lexeme *lx = ST_PUSH(doc->lex, doc->lex_count, doc->lex_cap);
                 lx->start = i;

@@ -272,7 +272,7 @@ static action decide(parser *p, st_node *parent, const event *e, st_node **targe
             }
         }
         /* a style's very first list starting at 二 or 三: its first item was lost */
-        if (p->style_depth[lx->style] < 0 && lx->ordinal <= 3) {
+        if (p->style_depth[lx->style] < 0 && lx->ordinal <= 3 && lx->style != ST_STYLE_NUM_DECIMAL) {
             st_node *t = parent;
             while (t != &doc->root && !t->block && t->para != lx->para) t = t->parent;
             if (t != &doc->root && t->depth + 1 >= ST_MAX_DEPTH) return ACT_TEXT;
