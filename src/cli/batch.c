@@ -16,9 +16,11 @@
 
 #include <cJSON.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -91,6 +93,148 @@ static void batch_on_signal(int sig)
     errno = saved_errno;
 }
 
+/* ---- crashes ----
+ * A file that crashes the parser would crash every rerun of the batch and so
+ * stop the archive for good. Worker threads share the process, so the crash
+ * still ends this run, but first the fatal-signal handler names the file
+ * and appends its path to DIR/crashes.txt; later runs skip the files listed
+ * there (status "crashed") until --force tries them again. */
+
+static _Thread_local const char *batch_current_input; /* the file this thread converts */
+static char batch_crash_record[PATH_MAX];             /* DIR/crashes.txt, "" with --jsonl */
+static int batch_stderr_tty;                          /* a progress bar may be on the line */
+
+/* write(2) until done; async-signal-safe */
+static void batch_write_str(int fd, const char *s)
+{
+    size_t n = strlen(s);
+    while (n) {
+        ssize_t w = write(fd, s, n);
+        if (w <= 0) return;
+        s += w;
+        n -= (size_t)w;
+    }
+}
+
+static void batch_on_fatal(int sig)
+{
+    const char *path = batch_current_input;
+    if (path) {
+        char num[4] = {(char)('0' + sig / 10 % 10), (char)('0' + sig % 10), 0, 0};
+        if (batch_stderr_tty) batch_write_str(STDERR_FILENO, "\n");
+        batch_write_str(STDERR_FILENO, CLI_NAME ": ");
+        batch_write_str(STDERR_FILENO, path);
+        batch_write_str(STDERR_FILENO, ": crashed " CLI_NAME " (signal ");
+        batch_write_str(STDERR_FILENO, num[0] == '0' ? num + 1 : num);
+        batch_write_str(STDERR_FILENO, ")");
+        int fd = batch_crash_record[0] ? open(batch_crash_record, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644) : -1;
+        if (fd >= 0) {
+            batch_write_str(fd, path);
+            batch_write_str(fd, "\n");
+            fsync(fd);
+            close(fd);
+            batch_write_str(STDERR_FILENO, "; recorded in ");
+            batch_write_str(STDERR_FILENO, batch_crash_record);
+            batch_write_str(STDERR_FILENO, ": a rerun skips it");
+        }
+        batch_write_str(STDERR_FILENO, "\n");
+    }
+    raise(sig); /* SA_RESETHAND: the default action, which ends the process */
+}
+
+static void batch_catch_fatal_signals(void)
+{
+    static const int fatal[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_handler = batch_on_fatal;
+    action.sa_flags = SA_RESETHAND;
+    sigemptyset(&action.sa_mask);
+    for (size_t i = 0; i < sizeof fatal / sizeof *fatal; i++) sigaction(fatal[i], &action, NULL);
+}
+
+/* The paths of DIR/crashes.txt, sorted and unique, each with a flag set when
+ * --force tried it again in this run. */
+typedef struct batch_crashes {
+    char **paths;
+    atomic_uchar *retried;
+    size_t count;
+} batch_crashes;
+
+static int batch_compare_strings(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void batch_load_crashes(batch_crashes *c, const char *record)
+{
+    FILE *f = fopen(record, "re");
+    if (!f) return;
+    char *line = NULL;
+    size_t cap = 0, alloc = 0;
+    ssize_t len;
+    while ((len = getline(&line, &cap, f)) > 0) {
+        if (line[len - 1] == '\n') line[--len] = '\0';
+        if (len == 0) continue;
+        if (c->count == alloc) {
+            alloc = alloc ? alloc * 2 : 16;
+            c->paths = realloc(c->paths, alloc * sizeof *c->paths);
+            if (!c->paths) abort();
+        }
+        c->paths[c->count] = strdup(line);
+        if (!c->paths[c->count]) abort();
+        c->count++;
+    }
+    free(line);
+    fclose(f);
+    if (!c->count) return;
+    qsort(c->paths, c->count, sizeof *c->paths, batch_compare_strings);
+    size_t kept = 1; /* a file that crashed twice is listed twice */
+    for (size_t i = 1; i < c->count; i++) {
+        if (strcmp(c->paths[i], c->paths[kept - 1]) == 0) free(c->paths[i]);
+        else c->paths[kept++] = c->paths[i];
+    }
+    c->count = kept;
+    c->retried = calloc(c->count, sizeof *c->retried);
+    if (!c->retried) abort();
+}
+
+static size_t batch_find_crash(const batch_crashes *c, const char *path)
+{
+    char *const *hit = c->count ? bsearch(&path, c->paths, c->count, sizeof *c->paths, batch_compare_strings) : NULL;
+    return hit ? (size_t)(hit - c->paths) : SIZE_MAX;
+}
+
+/* After a run that ended normally: the files --force tried again leave the
+ * record (the record goes when it is empty). Returns 0 or an errno value. */
+static int batch_save_crashes(const batch_crashes *c, const char *record)
+{
+    size_t len = 0, kept = 0;
+    for (size_t i = 0; i < c->count; i++)
+        if (!atomic_load(&c->retried[i])) len += strlen(c->paths[i]) + 1, kept++;
+    if (kept == c->count) return 0;
+    if (!kept) return unlink(record) == 0 || errno == ENOENT ? 0 : errno;
+    char *text = malloc(len + 1), *o = text;
+    if (!text) return ENOMEM;
+    for (size_t i = 0; i < c->count; i++) {
+        if (atomic_load(&c->retried[i])) continue;
+        size_t n = strlen(c->paths[i]);
+        memcpy(o, c->paths[i], n);
+        o[n] = '\n';
+        o += n + 1;
+    }
+    int e = cli_write_atomic(record, text, len, 1);
+    free(text);
+    return e;
+}
+
+static void batch_free_crashes(batch_crashes *c)
+{
+    for (size_t i = 0; i < c->count; i++) free(c->paths[i]);
+    free(c->paths);
+    free(c->retried);
+}
+
 /* RESULT_NOT_ATTEMPTED: taken after the run began to stop. */
 enum { RESULT_CONVERTED, RESULT_SKIPPED, RESULT_FAILED, RESULT_NOT_ATTEMPTED };
 
@@ -110,6 +254,7 @@ typedef struct batch_run {
     cli_input_list inputs;
     size_t *collides_with; /* 1 + index of an earlier input with the same output, or 0 */
     const char *out_dir;
+    batch_crashes crashes; /* files that crashed an earlier run */
     int force, quiet, jsonl;
     unsigned json_flags;
     st_options opt;
@@ -219,10 +364,20 @@ static int batch_up_to_date(const char *input, const char *output)
     return out.st_mtim.tv_nsec >= in.st_mtim.tv_nsec;
 }
 
+static void *batch_convert(batch_run *run, const cli_input *input, size_t index, cli_buffer *scratch);
+
 static void *batch_work(void *context, size_t index, cli_buffer *scratch)
 {
     batch_run *run = context;
     const cli_input *input = &run->inputs.items[index];
+    batch_current_input = input->path;
+    void *result = batch_convert(run, input, index, scratch);
+    batch_current_input = NULL;
+    return result;
+}
+
+static void *batch_convert(batch_run *run, const cli_input *input, size_t index, cli_buffer *scratch)
+{
     batch_result *r = calloc(1, sizeof *r);
     if (!r) abort();
     if (atomic_load(&run->stop_now) || atomic_load(&batch_interrupted)) {
@@ -242,6 +397,15 @@ static void *batch_work(void *context, size_t index, cli_buffer *scratch)
             free(output);
             r->outcome = RESULT_SKIPPED;
             return r;
+        }
+        size_t crashed = batch_find_crash(&run->crashes, input->path);
+        if (crashed != SIZE_MAX) {
+            if (!run->force) {
+                free(output);
+                return batch_fail(r, "crashed", "crashed " CLI_NAME " in an earlier run (listed in %s); skipped: --force tries it again",
+                                  batch_crash_record);
+            }
+            atomic_store(&run->crashes.retried[crashed], 1);
         }
     }
 
@@ -528,6 +692,15 @@ int cmd_batch(int argc, char **argv)
         }
     }
 
+    if (run.out_dir) {
+        if ((size_t)snprintf(batch_crash_record, sizeof batch_crash_record, "%s/crashes.txt", run.out_dir) >=
+            sizeof batch_crash_record)
+            batch_crash_record[0] = '\0';
+        if (batch_crash_record[0]) batch_load_crashes(&run.crashes, batch_crash_record);
+    }
+    batch_stderr_tty = isatty(STDERR_FILENO);
+    batch_catch_fatal_signals();
+
     cli_walk_options walk = {glob, run.out_dir};
     int stdin_listed = 0;
     for (size_t i = 0; i < path_count; i++) {
@@ -585,6 +758,11 @@ int cmd_batch(int argc, char **argv)
             cli_report(failures_path, "cannot write: %s", strerror(e));
             status = CLI_EXIT_FAILED;
         }
+        e = batch_save_crashes(&run.crashes, batch_crash_record);
+        if (e) {
+            cli_report(batch_crash_record, "cannot write: %s", strerror(e));
+            status = CLI_EXIT_FAILED;
+        }
     }
 
     size_t not_attempted = run.inputs.count - emitted + run.not_attempted;
@@ -603,6 +781,7 @@ int cmd_batch(int argc, char **argv)
     if (run.failed || not_attempted || run.stdout_broken || atomic_load(&batch_interrupted)) status = CLI_EXIT_FAILED;
 
     free(run.failures);
+    batch_free_crashes(&run.crashes);
     free(run.collides_with);
     cli_input_list_free(&run.inputs);
     cli_common_finish(&common);

@@ -17,6 +17,13 @@ MODE:
              says the disk is full, no partial .json, no temporaries, no
              hang. Then `parse -o` into the full tmpfs and `parse` with stdout
              on /dev/full: exit 1 with a message, no partial file.
+  crash      (needs --shim, an LD_PRELOAD library that crashes the open of
+             any path containing CRASH-ME) batch over copies of the seeds
+             and one file that crashes it: the run dies of the signal, but
+             stderr names the file and OUT/crashes.txt lists it. A rerun
+             skips it (status "crashed" in failures.jsonl, exit 1) and
+             converts every other file; a rerun with --force and without
+             the shim converts it and removes crashes.txt.
   special-output
              `parse -o` onto a character device (root: mknod, else skipped)
              and onto a FIFO with a reader: the JSON goes into them and the
@@ -77,7 +84,7 @@ def scan(out):
                 jsons.append(rel)
             elif TEMP_RE.search(f):
                 temps.append(rel)
-            elif f != "failures.jsonl":
+            elif f not in ("failures.jsonl", "crashes.txt"):
                 other.append(rel)
     return sorted(jsons), sorted(temps), sorted(other)
 
@@ -313,14 +320,60 @@ def special_output(exe, seeds, tmp, res):
     return None
 
 
+def crash(exe, seeds, tmp, shim, res):
+    inp = os.path.join(tmp, "in")
+    total = make_inputs(seeds, inp, 20)
+    bad_rel = os.path.join("part1", "CRASH-ME.txt")
+    with open(os.path.join(seeds, sorted(os.listdir(seeds))[0]), "rb") as f:
+        data = f.read()
+    with open(os.path.join(inp, bad_rel), "wb") as f:
+        f.write(data)
+    total += 1
+    bad = os.path.join(inp, bad_rel)
+    out = os.path.join(tmp, "out")
+    env = dict(os.environ, LD_PRELOAD=shim)
+    p = subprocess.run([exe, "batch", inp, "--out", out, "-j", "2", "--quiet"], env=env,
+                       capture_output=True, timeout=120)
+    err = p.stderr.decode("utf-8", "replace")
+    res.check(p.returncode == -signal.SIGSEGV, f"first run: expected death by SIGSEGV, got exit {p.returncode}")
+    res.check(f"{bad}: crashed speechtree (signal {int(signal.SIGSEGV)})" in err,
+              f"first run: stderr does not name the crashing file: {err[-400:]!r}")
+    record = os.path.join(out, "crashes.txt")
+    listed = open(record, encoding="utf-8").read().split("\n") if os.path.exists(record) else []
+    res.check(listed == [bad, ""], f"first run: crashes.txt should list {bad!r} alone, has {listed!r}")
+
+    # rerun (the shim still loaded): the crashing file is skipped, the rest done
+    p = subprocess.run([exe, "batch", inp, "--out", out, "-j", "2", "--quiet"], env=env,
+                       capture_output=True, timeout=120)
+    err = p.stderr.decode("utf-8", "replace")
+    res.check(p.returncode == 1, f"rerun: expected exit 1 (one failure), got {p.returncode}: {err[-400:]!r}")
+    jsons, temps, other = scan(out)
+    # the crash, like SIGKILL, may leave a worker's NAME.json.tmp.PID behind
+    res.check(len(jsons) == total - 1 and not other,
+              f"rerun: {len(jsons)} outputs of {total - 1}, other files {other}")
+    load_all(out, jsons, res, "rerun")
+    failures = [json.loads(l) for l in open(os.path.join(out, "failures.jsonl"), encoding="utf-8") if l.strip()]
+    res.check([(f["path"], f["status"]) for f in failures] == [(bad, "crashed")],
+              f"rerun: failures.jsonl should hold the crashing file as 'crashed': {failures!r}")
+    res.check("--force" in err and bad in err, f"rerun: stderr should say the file was skipped: {err[-400:]!r}")
+    res.check(os.path.exists(record), "rerun: crashes.txt should stay while the file is skipped")
+
+    # --force without the shim: the file converts and leaves the record
+    p = subprocess.run([exe, "batch", inp, "--out", out, "-j", "2", "--quiet", "--force"],
+                       capture_output=True, timeout=120)
+    res.check(p.returncode == 0, f"--force run: expected exit 0, got {p.returncode}: {p.stderr[-400:]!r}")
+    res.check(os.path.exists(os.path.join(out, "part1", "CRASH-ME.json")), "--force run: no output for the file")
+    res.check(not os.path.exists(record), "--force run: crashes.txt should be gone once its file converted")
+
+
 def main(argv):
     args, opts, it = [], {}, iter(argv[1:])
     for a in it:
-        if a == "--seeds":
+        if a in ("--seeds", "--shim"):
             opts[a] = next(it)
         else:
             args.append(a)
-    if len(args) != 2 or args[1] not in ("sigkill", "sigint", "disk-full", "special-output"):
+    if len(args) != 2 or args[1] not in ("sigkill", "sigint", "disk-full", "special-output", "crash"):
         print(__doc__, file=sys.stderr)
         return 2
     exe, mode = os.path.abspath(args[0]), args[1]
@@ -334,6 +387,11 @@ def main(argv):
             interrupted_run(exe, seeds, tmp, signal.SIGKILL, res)
         elif mode == "sigint":
             interrupted_run(exe, seeds, tmp, signal.SIGINT, res)
+        elif mode == "crash":
+            if not opts.get("--shim"):
+                print("crash needs --shim LIBRARY", file=sys.stderr)
+                return 2
+            crash(exe, seeds, tmp, os.path.abspath(opts["--shim"]), res)
         elif mode == "special-output":
             skipped = special_output(exe, seeds, tmp, res)
         else:
