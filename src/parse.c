@@ -139,7 +139,8 @@ static bool heading_paragraph_candidate(parser *p, unsigned pi)
     if (is_intro_line(s, len)) return false;
     if (colon) return true;
     if (chars > 20 || last == 0xFF0C || last == ',' || last == 0x3001) return false;
-    return st_kind_of_heading(doc, s, len, true) != ST_KIND_OTHER;
+    /* 理论学习方面: a part named by the aspect it covers */
+    return st_kind_of_heading(doc, s, len, true) != ST_KIND_OTHER || (len > 6 && memcmp(s + len - 6, "方面", 6) == 0);
 }
 
 /* ---- nodes ---- */
@@ -202,6 +203,19 @@ static bool list_goes_on(parser *p, size_t i)
     return v[lo] < bound || (bound < p->doc->lex_count && p->doc->lex[bound].style == lx->style);
 }
 
+/* After the heading paragraph at event p->i, does another one come before the
+ * next line-start heading marker? Then they are the parts of their section
+ * (理论学习方面： … 工作作风方面：), not an introduction to it. */
+static bool more_parts_follow(const parser *p)
+{
+    for (size_t j = p->i + 1; j < p->ev_count; j++) {
+        if (p->ev[j].lexeme == SIZE_MAX) return true;
+        const st_lexeme *lx = &p->doc->lex[p->ev[j].lexeme];
+        if (lx->line_start && is_structural(lx->style)) return false;
+    }
+    return false;
+}
+
 /* Where does event e belong, seen from the node `parent` (deepest open)? */
 static action decide(parser *p, st_node *parent, const event *e, st_node **target)
 {
@@ -220,15 +234,28 @@ static action decide(parser *p, st_node *parent, const event *e, st_node **targe
             /* a heading line with no sentence in it (一、存在的问题) is followed by its intro */
             const st_para *lp = &doc->paras[last->para];
             size_t h = skip_space(doc, last->marker_end, lp->end);
-            if (heading_end(doc, h, lp->end) >= lp->end && !has_sentence_punct(doc->text + h, lp->end - h))
+            if (heading_end(doc, h, lp->end) >= lp->end && !has_sentence_punct(doc->text + h, lp->end - h) &&
+                !more_parts_follow(p))
                 return ACT_TEXT;
         }
         st_node *t = NULL;
         for (st_node *a = parent; a && a != &doc->root; a = a->parent)
             if (a->style == ST_STYLE_NONE) { t = a->parent; break; }
         if (!t)
-            for (st_node *a = parent; a && a != &doc->root; a = a->parent)
-                if (a->block) { t = a->parent; break; }
+            for (st_node *a = parent; a && a != &doc->root; a = a->parent) {
+                if (!a->block) continue;
+                /* the first part of a top-level section that has no
+                 * numbered parts is its child, unless it names a kind */
+                const st_para *pp = &doc->paras[e->para];
+                bool block_children = false;
+                for (st_node *c = a->first_child; c && !block_children; c = c->next) block_children = c->block;
+                if (a->depth == 0 && !block_children &&
+                    st_kind_of_heading(doc, doc->text + pp->start, pp->end - pp->start, true) == ST_KIND_OTHER)
+                    t = a;
+                else
+                    t = a->parent;
+                break;
+            }
         if (!t) {
             const st_para *pp = &doc->paras[e->para];
             if (st_kind_of_heading(doc, doc->text + pp->start, pp->end - pp->start, true) == ST_KIND_OTHER)
