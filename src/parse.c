@@ -281,6 +281,9 @@ static action decide(parser *p, st_node *parent, const event *e, st_node **targe
         bool needs_second = st_style_is_lead(lx->style) || !lx->line_start;
         if (needs_second && !list_goes_on(p, e->lexeme)) return ACT_TEXT;
         st_node *t = parent;
+        /* a list never nests in an item of its own style: 一是 after 二是
+         * restarts the list beside it (在作风建设上，一是…) */
+        while (t != &doc->root && t->style == lx->style) t = t->parent;
         if (is_structural(lx->style)) {
             /* a heading-style list does not open inside an item found in an
              * earlier paragraph's running text */
