@@ -518,7 +518,11 @@ static void cut_fields(parser *p)
             n->heading_end = trim_end(doc, para->start, limit);
         } else {
             n->heading_start = skip_space(doc, n->marker_end, limit);
-            n->heading_end = trim_end(doc, n->heading_start, heading_end(doc, n->heading_start, limit));
+            /* 一是：学习不够深入。 — a colon right after the marker does not end the heading */
+            size_t from = n->heading_start;
+            if (limit - from >= 3 && memcmp(doc->text + from, "\xEF\xBC\x9A", 3) == 0) from += 3; /* ： */
+            else if (from < limit && doc->text[from] == ':') from++;
+            n->heading_end = trim_end(doc, n->heading_start, heading_end(doc, skip_space(doc, from, limit), limit));
         }
         n->text_start = skip_space(doc, n->heading_end, next);
         n->text_end = trim_end(doc, n->text_start, next);
@@ -550,6 +554,25 @@ static void find_closing(parser *p)
     for (unsigned pi = window; pi < doc->para_count; pi++) {
         const st_para *pp = &doc->paras[pi];
         if (is_closing_text(doc->text + pp->start, pp->end - pp->start)) {
+            p->closing_para = pi;
+            p->closing_pos = pp->start;
+            return;
+        }
+    }
+    /* a closing followed by a numbered list of attachments (附件：1.… 2.…):
+     * only short lines without a sentence after it */
+    unsigned tail = doc->para_count > 4 ? doc->para_count - 4 : 0;
+    if (tail < p->title_para + 1) tail = p->title_para + 1;
+    for (unsigned pi = tail; pi + 1 < doc->para_count; pi++) {
+        const st_para *pp = &doc->paras[pi];
+        if (!is_closing_text(doc->text + pp->start, pp->end - pp->start)) continue;
+        bool only_short = true;
+        for (unsigned after = pi + 1; after < doc->para_count && only_short; after++) {
+            const st_para *ap = &doc->paras[after];
+            only_short = ap->end - ap->start <= 4 * 30 && para_chars(doc, after) <= 30 &&
+                         !has_sentence_punct(doc->text + ap->start, ap->end - ap->start);
+        }
+        if (only_short) {
             p->closing_para = pi;
             p->closing_pos = pp->start;
             return;
