@@ -575,9 +575,35 @@ static void st_layout_detect(const char *s, size_t n, const st_doc *tab, st_layo
     }
 }
 
+/* A page number or page header on its own line (- 1 -, 第2页 共8页, 3/10):
+ * numbers of up to 4 digits with dashes, 第 页 共, slashes or separators
+ * around them. Digits alone are not: they may end a number broken by the
+ * wrap (QQ20 / 6157060). */
+static bool st_page_furniture(const char *s, size_t len)
+{
+    size_t chars = 0, digits = 0, run = 0, marks = 0, m;
+    for (size_t i = 0; i < len; i += m, chars++) {
+        uint32_t c = st_utf8_next(s + i, len - i, &m);
+        if ((c >= '0' && c <= '9') || (c >= 0xFF10 && c <= 0xFF19)) {
+            digits++;
+            if (++run > 4) return false;
+            continue;
+        }
+        run = 0;
+        if (st_is_space(c)) continue;
+        if (!(c == '-' || c == 0xFF0D || c == 0x2014 || c == 0x2013 || c == 0x7B2C || c == 0x9875 || c == 0x5171 ||
+              c == '/' || c == 0xFF0F || c == '|' || c == ',' || c == 0xFF0C || c == 0x3001))
+            return false; /* digits and - － — – 第 页 共 / ／ | , ， 、 */
+        marks++;
+    }
+    return digits > 0 && marks > 0 && chars <= 20;
+}
+
 /* In a wrapped copy: does the line [ls, le) go on in the next line? It is
  * about as wide as the wrap (a line that ends a sentence must be full), and
- * the next line has text that is not an enumerated item. */
+ * the next line has text that is not an enumerated item nor a page number
+ * (which the page-header rule then finds on its own line; the segmenter
+ * joins the lines around it). */
 static bool st_goes_on(const char *s, size_t n, const st_layout *L, size_t ls, size_t le)
 {
     if (le >= n) return false;
@@ -590,7 +616,7 @@ static bool st_goes_on(const char *s, size_t n, const st_layout *L, size_t ls, s
     if (chars < L->width && (st_is_sentence_end(last) || last == 0x201D || last == 0x300D)) return false;
     size_t p = le + 1, e = st_pline_end(s, n, p);
     st_trim(s, &p, &e);
-    return e > p && st_marker_len(s + p, e - p) == 0;
+    return e > p && st_marker_len(s + p, e - p) == 0 && !st_page_furniture(s + p, e - p);
 }
 
 /* A run of blanks [bs, be) inside the line [ls, le) of a flattened copy that
@@ -1933,6 +1959,17 @@ static size_t st_find_heading(const st_doc *doc, size_t from, const char *h, siz
     return (size_t)-1;
 }
 
+/* The caption of a table of contents: 目录, 目 录, 目　　录, 目录： */
+static bool st_toc_caption(const char *p, size_t l)
+{
+    if (l < 6 || memcmp(p, "目", 3) != 0) return false;
+    size_t i = 3, n;
+    while (i < l && (n = st_space_len(p + i, l - i)) != 0) i += n;
+    if (l - i < 3 || memcmp(p + i, "录", 3) != 0) return false;
+    i += 3;
+    return i == l || (l - i == 3 && memcmp(p + i, "：", 3) == 0) || (l - i == 1 && p[i] == ':');
+}
+
 /* table-of-contents: at least three short marker lines before the body whose
  * headings come back later, in order, at the start of lines. */
 static void st_toc(st_doc *doc, st_head *H)
@@ -1960,10 +1997,7 @@ static void st_toc(st_doc *doc, st_head *H)
                     const st_line *t = &head[i - 1];
                     const char *p = s + t->cs;
                     size_t l = t->ce - t->cs;
-                    if ((l == 6 && memcmp(p, "目录", 6) == 0) || (l == 9 && memcmp(p, "目录：", 9) == 0) ||
-                        (l == 9 && memcmp(p, "目 录", 7) == 0) || (l == 9 && memcmp(p, "目\xE3\x80\x80录", 9) == 0) ||
-                        (l == 7 && memcmp(p, "目录:", 7) == 0))
-                        st_remove_range(doc, t->ls, t->le, R_TOC);
+                    if (st_toc_caption(p, l)) st_remove_range(doc, t->ls, t->le, R_TOC);
                 }
                 for (size_t k = i; k < j; k++) st_remove_range(doc, head[k].ls, head[k].le, R_TOC);
                 return;

@@ -286,8 +286,26 @@ static bool starts_with_marker(const st_doc *doc, const line_info *l)
     return st_marker_at(doc->src + l->start, l->end - l->start, &s, &o) != 0;
 }
 
+/* A line that is only a marker (四、 or （一） alone, its heading on the next
+ * line, as PDF copies break it): it goes on into the next line. */
+static bool bare_marker_line(const st_doc *doc, const line_info *l)
+{
+    st_style s;
+    int o;
+    return l->raw_chars <= 8 && st_marker_at(doc->src + l->start, l->end - l->start, &s, &o) == l->end - l->start;
+}
+
+static bool contains_bytes(const char *s, size_t len, const char *lit)
+{
+    size_t n = strlen(lit);
+    for (size_t i = 0; i + n <= len; i++)
+        if (s[i] == lit[0] && memcmp(s + i, lit, n) == 0) return true;
+    return false;
+}
+
 /* Does the line hold a punctuation mark that a title line would not
- * (sentence ends, commas, colons, semicolons, dashes)? */
+ * (sentence ends, commas, colons, semicolons, dashes; not 、, which lists the
+ * slogans of a title: “学思想、强党性、重实践、建新功”)? */
 static bool has_clause_punctuation(const st_doc *doc, const line_info *l)
 {
     const char *s = doc->src + l->start;
@@ -296,7 +314,7 @@ static bool has_clause_punctuation(const st_doc *doc, const line_info *l)
         size_t n;
         uint32_t c = st_utf8_next(s + i, len - i, &n);
         if (st_is_sentence_end(c) || c == 0xFF0C || c == ',' || c == 0xFF1A || c == ':' || c == 0xFF1B ||
-            c == ';' || c == 0x3001 || c == 0x2014 || c == 0x2026)
+            c == ';' || c == 0x2014 || c == 0x2026)
             return true;
         i += n;
     }
@@ -309,7 +327,13 @@ static bool has_clause_punctuation(const st_doc *doc, const line_info *l)
  * follows a finished title (a subtitle ——在…上的发言, a date) stays apart. */
 static bool title_goes_on(const st_doc *doc, const line_info *first, const line_info *second)
 {
-    enum { TITLE_LINE_MAX = 30 };
+    /* a short line above the title is a site's (目录, 下载后可编辑, 收藏 分享) */
+    enum { TITLE_LINE_MIN = 8, TITLE_LINE_MAX = 30 };
+    static const char *const site_words[] = {"下载", "编辑", "收藏", "分享", "目录", "来源", "作者", "发布",
+                                             "浏览", "首页", "位置", "点击", "阅读", "文档", "范文", "打印"};
+    if (first->raw_chars < TITLE_LINE_MIN) return false;
+    for (size_t w = 0; w < sizeof site_words / sizeof *site_words; w++)
+        if (contains_bytes(doc->src + first->start, first->end - first->start, site_words[w])) return false;
     return first->raw_chars <= TITLE_LINE_MAX && second->raw_chars <= TITLE_LINE_MAX &&
            ends_like_title(second) && !ends_like_title(first) && !ends_sentence(first) &&
            !starts_with_marker(doc, first) && !starts_with_marker(doc, second) &&
@@ -491,6 +515,8 @@ int st_segment(st_doc *doc)
             join = !ends_sentence(prev) &&
                    !(prev == first_line && prev->raw_chars < wrap && ends_like_title(prev));
         if (prev == first_line && !join && l != first_line && prev->kept && l->kept && title_goes_on(doc, prev, l))
+            join = true;
+        if (prev && !join && prev->kept && l->kept && bare_marker_line(doc, prev) && !starts_with_marker(doc, l))
             join = true;
         if (prev && !join) end_paragraph(doc, &para_start);
         size_t title_end;

@@ -281,6 +281,25 @@ static void test_kinds(void)
                         "二、原因分析\n思想上放松了要求。\n三、整改措施\n坚持不懈加强理论武装。\n",
                         "table-of-contents", "目录", "table-of-contents", "一、存在的问题……1", "table-of-contents",
                         "二、原因分析……2", "table-of-contents", "三、整改措施……3", NULL);
+    expect_removed_text("table-of-contents caption with spaces",
+                        "个人对照检查材料\n目　　录\n一、存在的问题……1\n二、原因分析……2\n三、整改措施……3\n"
+                        "按照会议要求，我认真查摆了自身存在的问题，现报告如下。\n"
+                        "一、存在的问题\n理论学习不够深入。\n二、原因分析\n思想上放松了要求。\n三、整改措施\n加强学习。\n",
+                        "table-of-contents", "目　　录", "table-of-contents", "一、存在的问题……1", "table-of-contents",
+                        "二、原因分析……2", "table-of-contents", "三、整改措施……3", NULL);
+    expect_removed_text("site-chrome",
+                        "发布时间：2023-10-12 来源：网友投稿 浏览次数：1356\n【字体：大 中 小】【打印】【关闭】\n"
+                        "（本文共计3862字，下载后可编辑）\n个人对照检查材料\n收藏 点赞 分享 举报\n"
+                        "按照要求，我认真查摆了问题。时间：2023年1月5日，地点：会议室，我作了发言。\n"
+                        "一、存在的问题\n理论学习不够深入，可编辑的材料看得多。\n"
+                        "以上发言，请同志们批评指正。\n（本文共3页，当前仅显示1页，剩余内容需下载后查看）\n"
+                        "上一篇：党支部书记对照检查材料\n下一篇：组织生活会发言提纲\n相关推荐\n"
+                        "版权所有 某某范文网 京ICP备12345678号\n",
+                        "site-chrome", "发布时间：2023-10-12 来源：网友投稿 浏览次数：1356", "site-chrome",
+                        "【字体：大 中 小】【打印】【关闭】", "site-chrome", "（本文共计3862字，下载后可编辑）", "site-chrome",
+                        "收藏 点赞 分享 举报", "site-chrome", "（本文共3页，当前仅显示1页，剩余内容需下载后查看）",
+                        "site-chrome", "上一篇：党支部书记对照检查材料", "site-chrome", "下一篇：组织生活会发言提纲",
+                        "site-chrome", "相关推荐", "site-chrome", "版权所有 某某范文网 京ICP备12345678号", NULL);
     expect_removed_text("no table of contents without the headings again",
                         "个人对照检查材料\n一、学习方面\n二、作风方面\n三、纪律方面\n"
                         "按照会议要求，我认真查摆了自身存在的问题，在学习、作风、纪律上都有差距。\n",
