@@ -642,6 +642,39 @@ static void index_lexemes(parser *p)
     }
 }
 
+/* A document cut off by its site (…（三）严守纪 then …… or nothing, no
+ * closing): the last item, with fewer than 6 characters of heading and no
+ * text, children or sentence end, is text of the item before it. */
+static void drop_cut_off_item(parser *p)
+{
+    st_doc *doc = p->doc;
+    if (!p->order_count || p->closing_pos < doc->text_len) return;
+    st_node *n = p->order[p->order_count - 1];
+    if (n->first_child || n->style == ST_STYLE_NONE) return;
+    const char *t = doc->text;
+    size_t chars = 0, m;
+    uint32_t last = 0;
+    for (size_t i = n->marker_end; i < doc->text_len; i += m) {
+        uint32_t c = st_utf8_next(t + i, doc->text_len - i, &m);
+        if (st_is_space(c) || c == '\n' || c == 0x2026 || c == 0x22EF || c == '.') continue; /* … ⋯ ... */
+        last = c;
+        if (++chars >= 6) return;
+    }
+    if (!chars || st_is_sentence_end(last) || last == 0xFF0C || last == ',') return;
+    st_node *parent = n->parent, *prev = NULL;
+    for (st_node *c = parent->first_child; c != n; c = c->next) prev = c;
+    if (prev) prev->next = NULL;
+    else parent->first_child = NULL;
+    parent->last_child = prev;
+    parent->child_count--;
+    p->order_count--;
+    size_t end = doc->paras[n->para].end;
+    if (end - n->marker_start > 120) end = st_utf8_char_start(t, n->marker_start, n->marker_start + 120);
+    st_add_diag(doc, "cut-off", st_clean_to_src(doc, n->marker_start), st_clean_to_src(doc, end),
+                "the text ends inside this item (\"%.*s\"); kept as text", (int)(end - n->marker_start),
+                t + n->marker_start);
+}
+
 int st_parse_tree(st_doc *doc)
 {
     parser p;
@@ -658,6 +691,7 @@ int st_parse_tree(st_doc *doc)
     index_lexemes(&p);
     build_events(&p);
     while (p.i < p.ev_count) parse_children(&p, &doc->root);
+    drop_cut_off_item(&p);
     cut_fields(&p);
 
     free(p.ev);
