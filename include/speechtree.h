@@ -55,6 +55,7 @@ typedef enum st_style {
     ST_STYLE_LEAD_ZE,      /* 一则 */
     ST_STYLE_DI_PART,      /* 第一部分 (at the start of a line) */
     ST_STYLE_NUM_DECIMAL,  /* 1.1 2.3 (at the start of a line) */
+    ST_STYLE_QI,           /* 其一， 其二： */
     ST_STYLE_COUNT
 } st_style;
 

@@ -193,7 +193,8 @@ void st_build_line_table(st_doc *doc);
 size_t st_marker_at(const char *text, size_t len, st_style *style, int *ordinal);
 static inline bool st_style_is_lead(st_style s)
 {
-    return s == ST_STYLE_DI || s == ST_STYLE_LEAD_SHI || s == ST_STYLE_LEAD_YAO || s == ST_STYLE_LEAD_ZE;
+    return s == ST_STYLE_DI || s == ST_STYLE_QI || s == ST_STYLE_LEAD_SHI || s == ST_STYLE_LEAD_YAO ||
+           s == ST_STYLE_LEAD_ZE;
 }
 
 /* ---- rules (rules.c) ---- */

@@ -32,19 +32,19 @@ const unsigned char st_plain_len[256] = {
     0, 4, 4, 4, 4, 4, 4, 4, 1, 1, 1, 1, 1, 1, 1, 1, /* F0 */
 };
 
-/* The characters of Chinese numerals, and 第, all of them 3-byte UTF-8, by a
- * perfect hash of their bytes: NUMERAL_SLOT sends the 29 keys below to
+/* The characters of Chinese numerals, and 第 and 其, all of them 3-byte UTF-8,
+ * by a perfect hash of their bytes: NUMERAL_SLOT sends the 30 keys below to
  * distinct slots of 64 (a clash would show as an -Woverride-init warning), so
  * one load and one compare tell any character apart. The key is the three
  * bytes read as a little-endian number (never 0: empty slots match nothing). */
 #define UTF8_KEY3(c) \
     ((0xE0u | (uint32_t)(c) >> 12) | (0x80u | ((uint32_t)(c) >> 6 & 0x3F)) << 8 | (0x80u | ((uint32_t)(c) & 0x3F)) << 16)
 #define NUMERAL_SLOT(key) ((uint32_t)((key) * UINT32_C(0x2EDD27F7)) >> 26)
-enum { NUMERAL_NONE = -1, NUMERAL_DI = -2 /* 第: starts a marker, no numeral */ };
+enum { NUMERAL_NONE = -1, NUMERAL_DI = -2 /* 第 其: start a marker, no numeral */ };
 typedef struct numeral_char {
     uint32_t key;        /* UTF8_KEY3 of the character */
     int16_t value;       /* 0-9, 10, 100 or NUMERAL_DI */
-    bool starts_marker;  /* 1-9, 10 and 第 (a numeral cannot start with 零 or 百) */
+    bool starts_marker;  /* 1-9, 10, 第 and 其 (a numeral cannot start with 零 or 百) */
 } numeral_char;
 #define NUMERAL(c, v) \
     [NUMERAL_SLOT(UTF8_KEY3(c))] = {UTF8_KEY3(c), (v), (v) == NUMERAL_DI || ((v) >= 1 && (v) <= 10)}
@@ -61,7 +61,7 @@ static const numeral_char numeral_chars[64] = {
     NUMERAL(0x4E5D, 9), NUMERAL(0x7396, 9),                        /* 九 玖 */
     NUMERAL(0x5341, 10), NUMERAL(0x62FE, 10),                      /* 十 拾 */
     NUMERAL(0x767E, 100), NUMERAL(0x4F70, 100),                    /* 百 佰 */
-    NUMERAL(0x7B2C, NUMERAL_DI),                                   /* 第 */
+    NUMERAL(0x7B2C, NUMERAL_DI), NUMERAL(0x5176, NUMERAL_DI),      /* 第 其 */
 };
 
 static const numeral_char *numeral_of_key(uint32_t key)
@@ -100,7 +100,7 @@ static int numeral_value(uint32_t c)
     return e && e->value != NUMERAL_DI ? e->value : NUMERAL_NONE;
 }
 
-/* A Han character (c >= 0x4E00) that can start a marker: 第, 1-9, 10. */
+/* A Han character (c >= 0x4E00) that can start a marker: 第, 其, 1-9, 10. */
 static bool han_starts_marker(uint32_t c)
 {
     const numeral_char *e = numeral_char_of(c);
@@ -271,6 +271,21 @@ size_t st_marker_at(const char *s, size_t len, st_style *style, int *ordinal)
         *style = st;
         *ordinal = v;
         return i + m;
+    }
+
+    /* 其一， 其二： (its punctuation is part of it) */
+    if (c == 0x5176) {
+        i = n;
+        size_t k = cn_numeral(s + i, len - i, &v);
+        if (!k || v > 10) return 0;
+        i += k;
+        uint32_t p = peek(s, len, i, &m);
+        if (p == 0xFF0C || p == 0x3001 || p == 0xFF1A || p == ',' || p == ':') {
+            *style = ST_STYLE_QI;
+            *ordinal = v;
+            return i + m;
+        }
+        return 0;
     }
 
     /* 第一， 第二、 第三： and 第一部分 */

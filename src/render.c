@@ -506,7 +506,7 @@ static void put_bool(writer *w, bool v)
  * block; the list of each is written once. */
 #define STYLE_NAMES(X)                                                                            \
     X("none") X("cn-comma") X("cn-paren") X("num-dot") X("num-comma") X("num-rparen")             \
-    X("num-paren") X("circled") X("di") X("lead-shi") X("lead-yao") X("lead-ze") X("di-part") X("num-decimal")
+    X("num-paren") X("circled") X("di") X("lead-shi") X("lead-yao") X("lead-ze") X("di-part") X("num-decimal") X("qi")
 #define KIND_NAMES(X) X("preparation") X("problems") X("causes") X("measures") X("rectification") X("other")
 #define NAME_STRING(s) s,
 #define NAME_JSON(s) {"\"" s "\"", sizeof(s) + 1},
