@@ -587,7 +587,15 @@ static void find_closing(parser *p)
         i += n;
         if (c != 0x3002 && c != 0xFF01 && c != 0xFF1F) continue;
         size_t s = skip_space(doc, i, lp->end);
-        if (s < lp->end && is_closing_text(doc->text + s, lp->end - s)) {
+        /* judged on its own sentence: …批评指正 further on does not make the
+         * sentence before the closing part of it */
+        size_t e = s;
+        while (e < lp->end) {
+            uint32_t d = st_utf8_next(doc->text + e, lp->end - e, &n);
+            e += n;
+            if (d == 0x3002 || d == 0xFF01 || d == 0xFF1F) break;
+        }
+        if (s < lp->end && is_closing_text(doc->text + s, e - s)) {
             p->closing_para = (unsigned)doc->para_count - 1;
             p->closing_pos = s;
             return;
