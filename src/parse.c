@@ -580,26 +580,22 @@ static void find_closing(parser *p)
     }
     const st_para *lp = &doc->paras[doc->para_count - 1];
     if (doc->para_count - 1 < p->title_para) return;
+    /* each sentence after the first, judged on its own: …批评指正 further
+     * on does not make the sentence before the closing part of it */
     size_t i = lp->start > last_lexeme_end ? lp->start : last_lexeme_end;
+    size_t sentence = SIZE_MAX; /* start of the sentence being read */
     while (i < lp->end) {
         size_t n;
         uint32_t c = st_utf8_next(doc->text + i, lp->end - i, &n);
         i += n;
-        if (c != 0x3002 && c != 0xFF01 && c != 0xFF1F) continue;
-        size_t s = skip_space(doc, i, lp->end);
-        /* judged on its own sentence: …批评指正 further on does not make the
-         * sentence before the closing part of it */
-        size_t e = s;
-        while (e < lp->end) {
-            uint32_t d = st_utf8_next(doc->text + e, lp->end - e, &n);
-            e += n;
-            if (d == 0x3002 || d == 0xFF01 || d == 0xFF1F) break;
-        }
-        if (s < lp->end && is_closing_text(doc->text + s, e - s)) {
+        bool end = c == 0x3002 || c == 0xFF01 || c == 0xFF1F;
+        if (!end && i < lp->end) continue;
+        if (sentence < lp->end && is_closing_text(doc->text + sentence, i - sentence)) {
             p->closing_para = (unsigned)doc->para_count - 1;
-            p->closing_pos = s;
+            p->closing_pos = sentence;
             return;
         }
+        if (end) sentence = skip_space(doc, i, lp->end);
     }
 }
 

@@ -331,7 +331,7 @@ static bool title_goes_on(const st_doc *doc, const line_info *first, const line_
     enum { TITLE_LINE_MIN = 8, TITLE_LINE_MAX = 30 };
     static const char *const site_words[] = {"下载", "编辑", "收藏", "分享", "目录", "来源", "作者", "发布",
                                              "浏览", "首页", "位置", "点击", "阅读", "文档", "范文", "打印"};
-    if (first->raw_chars < TITLE_LINE_MIN) return false;
+    if (first->raw_chars < TITLE_LINE_MIN || first->raw_chars > TITLE_LINE_MAX) return false;
     for (size_t w = 0; w < sizeof site_words / sizeof *site_words; w++)
         if (contains_bytes(doc->src + first->start, first->end - first->start, site_words[w])) return false;
     return first->raw_chars <= TITLE_LINE_MAX && second->raw_chars <= TITLE_LINE_MAX &&
