@@ -204,16 +204,53 @@ static bool list_goes_on(parser *p, size_t i)
 }
 
 /* After the heading paragraph at event p->i, does another one come before the
- * next line-start heading marker? Then they are the parts of their section
- * (理论学习方面： … 工作作风方面：), not an introduction to it. */
-static bool more_parts_follow(const parser *p)
+ * section's next sibling (a line-start marker of section_style)? Then they are
+ * the parts of their section (理论学习方面： … 工作作风方面：, 对张XX同志： 1.…
+ * 对王XX同志： 1.…), not an introduction to it. */
+static bool more_parts_follow(const parser *p, st_style section_style)
 {
     for (size_t j = p->i + 1; j < p->ev_count; j++) {
         if (p->ev[j].lexeme == SIZE_MAX) return true;
         const st_lexeme *lx = &p->doc->lex[p->ev[j].lexeme];
-        if (lx->line_start && is_structural(lx->style)) return false;
+        if (lx->line_start && lx->style == section_style) return false;
     }
     return false;
+}
+
+/* Before any section: does another heading paragraph follow before a
+ * section-style marker (一、 （一） 第一部分) starts a line? Then the
+ * document is divided by such paragraphs (对张XX同志： 1.… 对王XX同志： 1.…). */
+static bool parts_divide_document(const parser *p)
+{
+    for (size_t j = p->i + 1; j < p->ev_count; j++) {
+        if (p->ev[j].lexeme == SIZE_MAX) return true;
+        const st_lexeme *lx = &p->doc->lex[p->ev[j].lexeme];
+        if (lx->line_start &&
+            (lx->style == ST_STYLE_CN_COMMA || lx->style == ST_STYLE_CN_PAREN || lx->style == ST_STYLE_DI_PART))
+            return false;
+    }
+    return false;
+}
+
+/* Is text[start, end) a label of at most 4 characters and a colon (问题：,
+ * 整改措施：)? */
+static bool label_colon(const st_doc *doc, size_t start, size_t end)
+{
+    size_t e = trim_end(doc, start, end), n;
+    if (e <= start) return false;
+    uint32_t last = st_utf8_prev(doc->text + start, e - start, &n);
+    if (last != 0xFF1A && last != ':') return false;
+    size_t chars = st_utf8_count(doc->text + start, e - n - start);
+    return chars >= 1 && chars <= 4;
+}
+
+/* Is the node's paragraph only its marker and a heading without a sentence
+ * (一、存在的问题)? */
+static bool bare_heading_line(const st_doc *doc, const st_node *n)
+{
+    const st_para *np = &doc->paras[n->para];
+    size_t h = skip_space(doc, n->marker_end, np->end);
+    return heading_end(doc, h, np->end) >= np->end && !has_sentence_punct(doc->text + h, np->end - h);
 }
 
 /* Where does event e belong, seen from the node `parent` (deepest open)? */
@@ -230,13 +267,9 @@ static action decide(parser *p, st_node *parent, const event *e, st_node **targe
         st_node *last = p->order_count ? p->order[p->order_count - 1] : NULL;
         if (last && last->block && !last->first_child && last->para + 1 == e->para &&
             last->style != ST_STYLE_NONE) {
-            /* right under a bare heading line it is that heading's intro */
-            /* a heading line with no sentence in it (一、存在的问题) is followed by its intro */
-            const st_para *lp = &doc->paras[last->para];
-            size_t h = skip_space(doc, last->marker_end, lp->end);
-            if (heading_end(doc, h, lp->end) >= lp->end && !has_sentence_punct(doc->text + h, lp->end - h) &&
-                !more_parts_follow(p))
-                return ACT_TEXT;
+            /* right under a bare heading line (一、存在的问题) it is that
+             * heading's intro, unless it is the first of its parts */
+            if (bare_heading_line(doc, last) && !more_parts_follow(p, last->style)) return ACT_TEXT;
         }
         st_node *t = NULL;
         for (st_node *a = parent; a && a != &doc->root; a = a->parent)
@@ -244,12 +277,13 @@ static action decide(parser *p, st_node *parent, const event *e, st_node **targe
         if (!t)
             for (st_node *a = parent; a && a != &doc->root; a = a->parent) {
                 if (!a->block) continue;
-                /* the first part of a top-level section that has no
-                 * numbered parts is its child, unless it names a kind */
+                /* the first part of a top-level section (a bare heading
+                 * line) that has no numbered parts is its child, unless it
+                 * names a kind */
                 const st_para *pp = &doc->paras[e->para];
                 bool block_children = false;
                 for (st_node *c = a->first_child; c && !block_children; c = c->next) block_children = c->block;
-                if (a->depth == 0 && !block_children &&
+                if (a->depth == 0 && !block_children && bare_heading_line(doc, a) &&
                     st_kind_of_heading(doc, doc->text + pp->start, pp->end - pp->start, true) == ST_KIND_OTHER)
                     t = a;
                 else
@@ -258,7 +292,8 @@ static action decide(parser *p, st_node *parent, const event *e, st_node **targe
             }
         if (!t) {
             const st_para *pp = &doc->paras[e->para];
-            if (st_kind_of_heading(doc, doc->text + pp->start, pp->end - pp->start, true) == ST_KIND_OTHER)
+            if (st_kind_of_heading(doc, doc->text + pp->start, pp->end - pp->start, true) == ST_KIND_OTHER &&
+                !(p->order_count == 0 && parts_divide_document(p)))
                 return ACT_TEXT;
             t = &doc->root;
         }
@@ -300,6 +335,19 @@ static action decide(parser *p, st_node *parent, const event *e, st_node **targe
                 *target = a;
                 return a == parent ? ACT_HERE : ACT_ABOVE;
             }
+        }
+        /* numbering that runs on across parts (问题清单: 1. 2. under 一、, then
+         * 3. under 二、): it goes on from the list of the part before */
+        for (st_node *a = parent; a != &doc->root; a = a->parent) {
+            if (!a->block) continue;
+            st_node *prev = NULL;
+            for (st_node *c = a->parent->first_child; c && c != a; c = c->next) prev = c;
+            if (prev && prev->list_style == lx->style && lx->ordinal == prev->list_last + 1 &&
+                a->list_style != lx->style && a->depth + 1 < ST_MAX_DEPTH) {
+                *target = a;
+                return a == parent ? ACT_HERE : ACT_ABOVE;
+            }
+            break;
         }
         /* a style's very first list starting at 二 or 三: its first item was lost */
         if (p->style_depth[lx->style] < 0 && lx->ordinal <= 3 && lx->style != ST_STYLE_NUM_DECIMAL) {
@@ -371,7 +419,13 @@ static bool is_title_paragraph(const st_doc *doc)
     size_t n;
     uint32_t last = st_utf8_prev(s, len, &n);
     if (last == 0xFF1A || last == ':' || last == 0xFF0C || last == ',') return false;
-    /* a document that opens with a bare section heading (存在的问题) has no title */
+    /* a document that opens with a bare section heading (存在的问题) has no
+     * title; one that names a document (检视问题清单, 整改方案) is a title */
+    static const char *const document_words[] = {"清单", "材料", "提纲", "方案", "发言", "讲话", "清單", "綱"};
+    for (size_t w = 0; w < sizeof document_words / sizeof *document_words; w++) {
+        size_t wl = strlen(document_words[w]);
+        if (len >= wl && memcmp(s + len - wl, document_words[w], wl) == 0) return true;
+    }
     return !(st_utf8_count(s, len) <= 15 && st_kind_of_heading((st_doc *)doc, s, len, true) != ST_KIND_OTHER);
 }
 
@@ -522,7 +576,10 @@ static void cut_fields(parser *p)
             size_t from = n->heading_start;
             if (limit - from >= 3 && memcmp(doc->text + from, "\xEF\xBC\x9A", 3) == 0) from += 3; /* ： */
             else if (from < limit && doc->text[from] == ':') from++;
-            n->heading_end = trim_end(doc, n->heading_start, heading_end(doc, skip_space(doc, from, limit), limit));
+            size_t he = heading_end(doc, skip_space(doc, from, limit), limit);
+            /* a label and its colon (问题：学习系统性不强。) is not the whole heading */
+            if (he < limit && label_colon(doc, n->heading_start, he)) he = heading_end(doc, he, limit);
+            n->heading_end = trim_end(doc, n->heading_start, he);
         }
         n->text_start = skip_space(doc, n->heading_end, next);
         n->text_end = trim_end(doc, n->text_start, next);
