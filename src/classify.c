@@ -27,6 +27,7 @@ static const keyword keywords[] = {
     {"问题", ST_KIND_PROBLEMS}, {"差距", ST_KIND_PROBLEMS}, {"不足", ST_KIND_PROBLEMS},
     {"表现", ST_KIND_PROBLEMS}, {"短板", ST_KIND_PROBLEMS}, {"弱项", ST_KIND_PROBLEMS},
     {"問題", ST_KIND_PROBLEMS}, {"表現", ST_KIND_PROBLEMS}, {"查摆", ST_KIND_PROBLEMS},
+    {"对照检查", ST_KIND_PROBLEMS}, {"對照檢查", ST_KIND_PROBLEMS}, /* 二、对照检查情况 */
 
     {"原因", ST_KIND_CAUSES}, {"原因分析", ST_KIND_CAUSES}, {"根源", ST_KIND_CAUSES}, {"根子", ST_KIND_CAUSES},
     {"剖析", ST_KIND_CAUSES}, {"症结", ST_KIND_CAUSES}, {"病根", ST_KIND_CAUSES}, {"症結", ST_KIND_CAUSES},
