@@ -429,8 +429,10 @@ static bool is_title_paragraph(const st_doc *doc)
     return !(st_utf8_count(s, len) <= 15 && st_kind_of_heading((st_doc *)doc, s, len, true) != ST_KIND_OTHER);
 }
 
-/* Does the text at s (to its paragraph's end) open the closing? */
-static bool is_closing_text(const char *s, size_t len)
+/* Does the text s[0..len) open the closing? tail: bytes from s to the end of
+ * its paragraph; a request for criticism (…批评指正) without a closing's lead
+ * counts only within the last 800 bytes. */
+static bool is_closing_text(const char *s, size_t len, size_t tail)
 {
     static const char *const leads[] = {"同志们", "同志們", "各位领导", "各位領導", "谢谢", "謝謝",
                                         "恳请", "懇請", "敬请", "敬請", "请同志们", "請同志們", "不妥之处", "不妥之處"};
@@ -444,7 +446,7 @@ static bool is_closing_text(const char *s, size_t len)
             if (starts_with(s + 6, len - 6, after[i])) return true;
     }
     /* 200 characters never take more than 800 bytes: no count of a long tail */
-    if (len <= 4 * 200 && st_utf8_count(s, len) <= 200 &&
+    if (tail <= 4 * 200 && st_utf8_count(s, len) <= 200 &&
         (contains(s, len, "批评指正") || contains(s, len, "批評指正") || contains(s, len, "批评帮助") ||
          contains(s, len, "批評幫助")))
         return true;
@@ -610,7 +612,7 @@ static void find_closing(parser *p)
     if (any_marker && window <= last_marker_para) window = last_marker_para + 1;
     for (unsigned pi = window; pi < doc->para_count; pi++) {
         const st_para *pp = &doc->paras[pi];
-        if (is_closing_text(doc->text + pp->start, pp->end - pp->start)) {
+        if (is_closing_text(doc->text + pp->start, pp->end - pp->start, pp->end - pp->start)) {
             p->closing_para = pi;
             p->closing_pos = pp->start;
             return;
@@ -622,7 +624,7 @@ static void find_closing(parser *p)
     if (tail < p->title_para + 1) tail = p->title_para + 1;
     for (unsigned pi = tail; pi + 1 < doc->para_count; pi++) {
         const st_para *pp = &doc->paras[pi];
-        if (!is_closing_text(doc->text + pp->start, pp->end - pp->start)) continue;
+        if (!is_closing_text(doc->text + pp->start, pp->end - pp->start, pp->end - pp->start)) continue;
         bool only_short = true;
         for (unsigned after = pi + 1; after < doc->para_count && only_short; after++) {
             const st_para *ap = &doc->paras[after];
@@ -647,7 +649,7 @@ static void find_closing(parser *p)
         i += n;
         bool end = c == 0x3002 || c == 0xFF01 || c == 0xFF1F;
         if (!end && i < lp->end) continue;
-        if (sentence < lp->end && is_closing_text(doc->text + sentence, i - sentence)) {
+        if (sentence < lp->end && is_closing_text(doc->text + sentence, i - sentence, lp->end - sentence)) {
             p->closing_para = (unsigned)doc->para_count - 1;
             p->closing_pos = sentence;
             return;
