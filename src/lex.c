@@ -575,7 +575,7 @@ static void lex_paragraph(st_doc *doc, unsigned pi, const lex_stops *stops)
         /* may_start_marker: most boundaries are not markers (st_marker_at
          * checks it too, but this saves the call) */
         if ((at_boundary || glued) && may_start_marker(c)) {
-            st_style style;
+            st_style style = ST_STYLE_NONE; /* set by st_marker_at only when it finds one */
             int ord;
             size_t mlen = st_marker_at(t + i, end - i, &style, &ord);
             if (glued && style != ST_STYLE_CN_PAREN && style != ST_STYLE_NUM_PAREN) mlen = 0;
