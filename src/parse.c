@@ -421,7 +421,7 @@ static bool is_title_paragraph(const st_doc *doc)
     if (last == 0xFF1A || last == ':' || last == 0xFF0C || last == ',') return false;
     /* a document that opens with a bare section heading (存在的问题) has no
      * title; one that names a document (检视问题清单, 整改方案) is a title */
-    static const char *const document_words[] = {"清单", "材料", "提纲", "方案", "发言", "讲话", "清單", "綱"};
+    static const char *const document_words[] = {"清单", "材料", "提纲", "方案", "发言", "讲话", "清單", "提綱", "發言", "講話"};
     for (size_t w = 0; w < sizeof document_words / sizeof *document_words; w++) {
         size_t wl = strlen(document_words[w]);
         if (len >= wl && memcmp(s + len - wl, document_words[w], wl) == 0) return true;
