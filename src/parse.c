@@ -304,21 +304,32 @@ static action decide(parser *p, st_node *parent, const event *e, st_node **targe
     }
 
     const st_lexeme *lx = &doc->lex[e->lexeme];
-    /* 1. continues the list of this node or an ancestor */
+    /* 1. continues the list of this node or an ancestor; a marker that starts
+     * a line goes on with a list of line-start items rather than with an
+     * inline list of an earlier paragraph (二是…：一是…二是… ↵ 三是…) */
+    st_node *fits = NULL;
     for (st_node *a = parent; a; a = a->parent) {
-        if (a->list_style == lx->style && lx->ordinal == a->list_last + 1) {
-            *target = a;
-            return a == parent ? ACT_HERE : ACT_ABOVE;
+        if (a->list_style != lx->style || lx->ordinal != a->list_last + 1) continue;
+        bool inline_list = a->last_child && !a->last_child->block && a->last_child->para != lx->para;
+        if (!fits) fits = a;
+        if (!lx->line_start || !inline_list) {
+            fits = a;
+            break;
         }
+    }
+    if (fits) {
+        *target = fits;
+        return fits == parent ? ACT_HERE : ACT_ABOVE;
     }
     /* 2. starts a new list */
     if (lx->ordinal == 1) {
         bool needs_second = st_style_is_lead(lx->style) || !lx->line_start;
         if (needs_second && !list_goes_on(p, e->lexeme)) return ACT_TEXT;
         st_node *t = parent;
-        /* a list never nests in an item of its own style: 一是 after 二是
-         * restarts the list beside it (在作风建设上，一是…) */
-        while (t != &doc->root && t->style == lx->style) t = t->parent;
+        /* a new paragraph's list never nests in an item of its own style: 一是
+         * after 二是 restarts the list beside it (在作风建设上，一是…); in the
+         * item's own paragraph it is the item's list (二是…，表现为：一是…) */
+        while (t != &doc->root && t->style == lx->style && t->para != lx->para) t = t->parent;
         if (is_structural(lx->style)) {
             /* a heading-style list does not open inside an item found in an
              * earlier paragraph's running text */
