@@ -80,15 +80,6 @@ static void build_keyword_index(void)
         keyword_by_last[fill[(unsigned char)keywords[k].word[keyword_len[k] - 1]]++] = (unsigned char)k;
 }
 
-/* Does s[0..len) contain lit[0..n), n >= 2? The first two bytes are compared
- * before memcmp is called. */
-static bool contains_bytes(const char *s, size_t len, const char *lit, size_t n)
-{
-    for (size_t i = 0; i + n <= len; i++)
-        if (s[i] == lit[0] && s[i + 1] == lit[1] && memcmp(s + i, lit, n) == 0) return true;
-    return false;
-}
-
 static st_kind kind_of_clause(const char *s, size_t len, bool at_end)
 {
     /* The keyword whose last occurrence ends last, the longest of those that
@@ -116,13 +107,13 @@ static st_kind kind_of_clause(const char *s, size_t len, bool at_end)
     }
     /* "落实情况" alone is rectification only when it is about 整改 */
     if (best_word && (strcmp(best_word, "落实情况") == 0 || strcmp(best_word, "落實情況") == 0)) {
-        if (!contains_bytes(s, len, "整改", 6)) best = ST_KIND_OTHER;
+        if (!st_contains_lit(s, len, "整改")) best = ST_KIND_OTHER;
     }
     /* what the last meeting's rectification came to (上次/上年度…整改…) */
     if (best == ST_KIND_MEASURES || best == ST_KIND_RECTIFICATION) {
         static const char *const earlier[] = {"上次", "上年度", "上一年度", "去年", "上一次", "前次", "以往", "上年"};
         for (size_t e = 0; e < sizeof earlier / sizeof *earlier; e++)
-            if (contains_bytes(s, best_end, earlier[e], strlen(earlier[e]))) return ST_KIND_RECTIFICATION;
+            if (st_contains_lit(s, best_end, earlier[e])) return ST_KIND_RECTIFICATION;
     }
     if (at_end && best != ST_KIND_OTHER) {
         /* the keyword must close the clause, but for a generic tail word */
@@ -143,7 +134,7 @@ static bool lead_in_clause(const char *s, size_t len)
 {
     static const char *const words[] = {"以下", "如下", "几个方面", "几方面", "幾個方面", "下列"};
     for (size_t w = 0; w < sizeof words / sizeof *words; w++)
-        if (contains_bytes(s, len, words[w], strlen(words[w]))) return true;
+        if (st_contains_lit(s, len, words[w])) return true;
     return false;
 }
 

@@ -336,6 +336,16 @@ static inline bool st_is_sentence_end(uint32_t c)
            c == '!' || c == '?' || c == ';' || c == ':' || c == 0xFF0E;
 }
 
+/* Does s[0..len) contain the literal lit? For short texts (a line, a
+ * heading) and literals: memcmp only where the first byte matches. */
+static inline bool st_contains_lit(const char *s, size_t len, const char *lit)
+{
+    size_t n = strlen(lit);
+    for (size_t i = 0; i + n <= len; i++)
+        if (s[i] == lit[0] && memcmp(s + i, lit, n) == 0) return true;
+    return false;
+}
+
 static inline bool st_is_han(uint32_t c)
 {
     return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) ||

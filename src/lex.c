@@ -273,34 +273,21 @@ size_t st_marker_at(const char *s, size_t len, st_style *style, int *ordinal)
         return i + m;
     }
 
-    /* 其一， 其二： (its punctuation is part of it) */
-    if (c == 0x5176) {
+    /* 第一， 第二、 第三：, 其一， 其二： (the punctuation is part of the
+     * marker) and 第一部分 */
+    if (c == 0x7B2C || c == 0x5176) {
+        bool qi = c == 0x5176;
         i = n;
         size_t k = cn_numeral(s + i, len - i, &v);
-        if (!k || v > 10) return 0;
+        if (!k || (qi && v > 10)) return 0;
         i += k;
         uint32_t p = peek(s, len, i, &m);
         if (p == 0xFF0C || p == 0x3001 || p == 0xFF1A || p == ',' || p == ':') {
-            *style = ST_STYLE_QI;
+            *style = qi ? ST_STYLE_QI : ST_STYLE_DI;
             *ordinal = v;
             return i + m;
         }
-        return 0;
-    }
-
-    /* 第一， 第二、 第三： and 第一部分 */
-    if (c == 0x7B2C) {
-        i = n;
-        size_t k = cn_numeral(s + i, len - i, &v);
-        if (!k) return 0;
-        i += k;
-        uint32_t p = peek(s, len, i, &m);
-        if (p == 0xFF0C || p == 0x3001 || p == 0xFF1A || p == ',' || p == ':') {
-            *style = ST_STYLE_DI;
-            *ordinal = v;
-            return i + m;
-        }
-        if (len - i >= 6 && memcmp(s + i, "部分", 6) == 0) {
+        if (!qi && len - i >= 6 && memcmp(s + i, "部分", 6) == 0) {
             i += 6;
             p = peek(s, len, i, &m);
             /* its own punctuation belongs to it; a word after it (第一部分是…,

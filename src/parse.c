@@ -84,16 +84,6 @@ static bool starts_with(const char *s, size_t len, const char *lit)
     return len >= n && memcmp(s, lit, n) == 0;
 }
 
-static bool contains(const char *s, size_t len, const char *lit)
-{
-    size_t n = strlen(lit);
-    if (n > len) return false;
-    /* memcmp only where the first byte matches */
-    for (size_t i = 0; i + n <= len; i++)
-        if (s[i] == lit[0] && memcmp(s + i, lit, n) == 0) return true;
-    return false;
-}
-
 static size_t para_chars(const st_doc *doc, unsigned p)
 {
     return st_utf8_count(doc->text + doc->paras[p].start, doc->paras[p].end - doc->paras[p].start);
@@ -119,7 +109,7 @@ static bool is_intro_line(const char *s, size_t len)
 {
     static const char *const words[] = {"以下", "如下", "下列", "几点", "几个方面", "这样几", "有：", "在：", "为：", "是："};
     for (size_t i = 0; i < sizeof words / sizeof *words; i++)
-        if (contains(s, len, words[i])) return true;
+        if (st_contains_lit(s, len, words[i])) return true;
     return false;
 }
 
@@ -203,34 +193,27 @@ static bool list_goes_on(parser *p, size_t i)
     return v[lo] < bound || (bound < p->doc->lex_count && p->doc->lex[bound].style == lx->style);
 }
 
-/* After the heading paragraph at event p->i, does another one come before the
- * section's next sibling (a line-start marker of section_style)? Then they are
- * the parts of their section (理论学习方面： … 工作作风方面：, 对张XX同志： 1.…
- * 对王XX同志： 1.…), not an introduction to it. */
-static bool more_parts_follow(const parser *p, st_style section_style)
+/* After the heading paragraph at event p->i, does another one come before a
+ * line-start marker of one of stop_styles (bits by style; the section's own
+ * style: its next sibling)? Then they are the parts of their section
+ * (理论学习方面： … 工作作风方面：, 对张XX同志： 1.… 对王XX同志： 1.…), not an
+ * introduction to it. */
+static bool more_parts_follow(const parser *p, unsigned stop_styles)
 {
     for (size_t j = p->i + 1; j < p->ev_count; j++) {
         if (p->ev[j].lexeme == SIZE_MAX) return true;
         const st_lexeme *lx = &p->doc->lex[p->ev[j].lexeme];
-        if (lx->line_start && lx->style == section_style) return false;
+        if (lx->line_start && (stop_styles >> lx->style & 1u)) return false;
     }
     return false;
 }
 
-/* Before any section: does another heading paragraph follow before a
- * section-style marker (一、 （一） 第一部分) starts a line? Then the
- * document is divided by such paragraphs (对张XX同志： 1.… 对王XX同志： 1.…). */
-static bool parts_divide_document(const parser *p)
-{
-    for (size_t j = p->i + 1; j < p->ev_count; j++) {
-        if (p->ev[j].lexeme == SIZE_MAX) return true;
-        const st_lexeme *lx = &p->doc->lex[p->ev[j].lexeme];
-        if (lx->line_start &&
-            (lx->style == ST_STYLE_CN_COMMA || lx->style == ST_STYLE_CN_PAREN || lx->style == ST_STYLE_DI_PART))
-            return false;
-    }
-    return false;
-}
+#define STYLE_BIT(s) (1u << (s))
+/* Before any section, a later heading paragraph before a line-start marker
+ * of a section style means the document is divided by such paragraphs
+ * (对张XX同志： 1.… 对王XX同志： 1.…). */
+enum { SECTION_STYLES = STYLE_BIT(ST_STYLE_CN_COMMA) | STYLE_BIT(ST_STYLE_CN_PAREN) | STYLE_BIT(ST_STYLE_DI_PART) };
+_Static_assert(ST_STYLE_COUNT <= 32, "a style bit for each style");
 
 /* Is text[start, end) a label of at most 4 characters and a colon (问题：,
  * 整改措施：)? */
@@ -269,7 +252,7 @@ static action decide(parser *p, st_node *parent, const event *e, st_node **targe
             last->style != ST_STYLE_NONE) {
             /* right under a bare heading line (一、存在的问题) it is that
              * heading's intro, unless it is the first of its parts */
-            if (bare_heading_line(doc, last) && !more_parts_follow(p, last->style)) return ACT_TEXT;
+            if (bare_heading_line(doc, last) && !more_parts_follow(p, STYLE_BIT(last->style))) return ACT_TEXT;
         }
         st_node *t = NULL;
         for (st_node *a = parent; a && a != &doc->root; a = a->parent)
@@ -293,7 +276,7 @@ static action decide(parser *p, st_node *parent, const event *e, st_node **targe
         if (!t) {
             const st_para *pp = &doc->paras[e->para];
             if (st_kind_of_heading(doc, doc->text + pp->start, pp->end - pp->start, true) == ST_KIND_OTHER &&
-                !(p->order_count == 0 && parts_divide_document(p)))
+                !(p->order_count == 0 && more_parts_follow(p, SECTION_STYLES)))
                 return ACT_TEXT;
             t = &doc->root;
         }
@@ -458,8 +441,8 @@ static bool is_closing_text(const char *s, size_t len, size_t tail)
     }
     /* 200 characters never take more than 800 bytes: no count of a long tail */
     if (tail <= 4 * 200 && st_utf8_count(s, len) <= 200 &&
-        (contains(s, len, "批评指正") || contains(s, len, "批評指正") || contains(s, len, "批评帮助") ||
-         contains(s, len, "批評幫助")))
+        (st_contains_lit(s, len, "批评指正") || st_contains_lit(s, len, "批評指正") ||
+         st_contains_lit(s, len, "批评帮助") || st_contains_lit(s, len, "批評幫助")))
         return true;
     return false;
 }

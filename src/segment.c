@@ -295,14 +295,6 @@ static bool bare_marker_line(const st_doc *doc, const line_info *l)
     return l->raw_chars <= 8 && st_marker_at(doc->src + l->start, l->end - l->start, &s, &o) == l->end - l->start;
 }
 
-static bool contains_bytes(const char *s, size_t len, const char *lit)
-{
-    size_t n = strlen(lit);
-    for (size_t i = 0; i + n <= len; i++)
-        if (s[i] == lit[0] && memcmp(s + i, lit, n) == 0) return true;
-    return false;
-}
-
 /* Does the line hold a punctuation mark that a title line would not
  * (sentence ends, commas, colons, semicolons, dashes; not 、, which lists the
  * slogans of a title: “学思想、强党性、重实践、建新功”)? */
@@ -333,9 +325,8 @@ static bool title_goes_on(const st_doc *doc, const line_info *first, const line_
                                              "浏览", "首页", "位置", "点击", "阅读", "文档", "范文", "打印"};
     if (first->raw_chars < TITLE_LINE_MIN || first->raw_chars > TITLE_LINE_MAX) return false;
     for (size_t w = 0; w < sizeof site_words / sizeof *site_words; w++)
-        if (contains_bytes(doc->src + first->start, first->end - first->start, site_words[w])) return false;
-    return first->raw_chars <= TITLE_LINE_MAX && second->raw_chars <= TITLE_LINE_MAX &&
-           ends_like_title(second) && !ends_like_title(first) && !ends_sentence(first) &&
+        if (st_contains_lit(doc->src + first->start, first->end - first->start, site_words[w])) return false;
+    return second->raw_chars <= TITLE_LINE_MAX && ends_like_title(second) && !ends_like_title(first) && !ends_sentence(first) &&
            !starts_with_marker(doc, first) && !starts_with_marker(doc, second) &&
            !has_clause_punctuation(doc, first) && !has_clause_punctuation(doc, second);
 }
@@ -519,15 +510,18 @@ int st_segment(st_doc *doc)
         if (prev && !join && prev->kept && l->kept && bare_marker_line(doc, prev) && !starts_with_marker(doc, l))
             join = true;
         if (prev && !join) end_paragraph(doc, &para_start);
-        size_t title_end;
-        if (flattened && l->chars > 80 && l == first_line && (title_end = flattened_title_end(doc, l)) != 0) {
-            emit_range(&b, l->start, title_end);
-            end_paragraph(doc, &para_start);
+        if (flattened && l->chars > 80) {
             line_info rest = *l;
-            rest.start = title_end;
+            size_t title_end = l == first_line ? flattened_title_end(doc, l) : 0;
+            if (title_end) { /* a title run into the preamble is a paragraph of its own */
+                emit_range(&b, l->start, title_end);
+                end_paragraph(doc, &para_start);
+                rest.start = title_end;
+            }
             emit_flattened_line(&b, &rest, &para_start);
-        } else if (flattened && l->chars > 80) emit_flattened_line(&b, l, &para_start);
-        else emit_range(&b, l->start, l->end);
+        } else {
+            emit_range(&b, l->start, l->end);
+        }
         prev = l;
     }
     if (prev) end_paragraph(doc, &para_start);
